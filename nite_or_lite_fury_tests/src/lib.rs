@@ -1,0 +1,1 @@
+//! nite_or_lite_fury_tests

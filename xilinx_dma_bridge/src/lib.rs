@@ -1,0 +1,1 @@
+//! xilinx_dma_bridge

@@ -1,0 +1,1 @@
+//! xilinx_xadc
