@@ -1,1 +1,8 @@
-//! fpga_sim
+//! Virtual hardware: register-level models of the Xilinx IP blocks found in the
+//! supported FPGA designs, and of the boards that carry them.
+//!
+//! Written from the IP product guides and the project's fact sheets; it shares no
+//! code with the drivers. It is the hardware.
+
+pub mod bitstream_writer;
+pub mod i2c_devices;

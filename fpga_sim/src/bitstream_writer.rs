@@ -1,0 +1,1 @@
+//! Generates valid 7-series / UltraScale configuration bitstreams for simulated flash.

@@ -1,0 +1,1 @@
+//! I2C target device models (byte-level) found on the boards.
