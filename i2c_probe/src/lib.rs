@@ -1,1 +1,8 @@
-//! i2c_probe
+//! i2c_probe: I2C / SMBus / PMBus support for the TEF1001 board tools, and the
+//! hardware-independent decoders that turn raw device values into report text.
+
+pub mod decode;
+pub mod format;
+pub mod pmbus;
+pub mod reads;
+pub mod smbus;

@@ -1,1 +1,2 @@
 //! xilinx_quad_spi
+pub mod bitstream;

@@ -1,0 +1,320 @@
+//! DMA memory: host buffers (heap, POSIX shared memory or huge pages) mapped into an IOMMU
+//! domain at an allocated IOVA. Drivers see raw pointer + length + IOVA and volatile
+//! accessors, never a Rust reference to memory the device can write behind their back.
+
+use std::ffi::c_void;
+use std::num::NonZeroUsize;
+use std::os::fd::AsFd;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use nix::fcntl::OFlag;
+use nix::sys::mman::{self, MapFlags, MmapAdvise, ProtFlags};
+use nix::sys::stat::Mode;
+
+use crate::domain::IommuDomain;
+use crate::error::{Result, VfioError};
+use crate::iova::IovaRange;
+
+/// Access a device is given to a buffer, from the device's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DmaAccess(u8);
+
+impl DmaAccess {
+    /// The device may read the buffer (host-to-card).
+    pub const READ: DmaAccess = DmaAccess(1);
+    /// The device may write the buffer (card-to-host).
+    pub const WRITE: DmaAccess = DmaAccess(2);
+    pub const READ_WRITE: DmaAccess = DmaAccess(3);
+
+    pub fn contains(self, other: DmaAccess) -> bool {
+        self.0 & other.0 == other.0
+    }
+    pub fn bits(self) -> u32 {
+        self.0.into()
+    }
+}
+
+/// How DMA buffers are allocated (`--buffer-allocation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum BufferAllocation {
+    /// Page-aligned anonymous memory.
+    #[default]
+    #[value(alias = "heap")]
+    Heap,
+    /// POSIX shared memory (`/dev/shm/vfio_buffer_*`).
+    #[value(alias = "shared_memory")]
+    SharedMemory,
+    /// Anonymous huge pages (size rounded up to the huge page size).
+    #[value(alias = "huge_pages")]
+    HugePages,
+}
+
+fn page_size() -> usize {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .map(|p| p as usize)
+        .unwrap_or(4096)
+}
+
+/// Default huge page size from /proc/meminfo (2 MiB when unknown).
+fn huge_page_size() -> usize {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("Hugepagesize:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<usize>().ok())
+        })
+        .map(|kib| kib * 1024)
+        .unwrap_or(2 << 20)
+}
+
+static SHM_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Host memory for one DMA buffer. Zero-filled; released on drop.
+pub(crate) struct HostMemory {
+    ptr: NonNull<c_void>,
+    len: usize,
+    shm_name: Option<String>,
+}
+
+// SAFETY: HostMemory owns its mapping exclusively; the pointer is only used for raw
+// (volatile or memcpy) accesses whose synchronisation is the caller's protocol with the
+// device, exactly as for memory shared with hardware.
+unsafe impl Send for HostMemory {}
+// SAFETY: see Send; no interior references are ever handed out.
+unsafe impl Sync for HostMemory {}
+
+impl HostMemory {
+    pub(crate) fn allocate(size: usize, mode: BufferAllocation) -> Result<Self> {
+        let granule = match mode {
+            BufferAllocation::HugePages => huge_page_size(),
+            _ => page_size(),
+        };
+        let len = size
+            .max(1)
+            .checked_next_multiple_of(granule)
+            .and_then(NonZeroUsize::new)
+            .ok_or_else(|| {
+                VfioError::Other(format!(
+                    "Failed to allocate {size} bytes for VFIO DMA mapping"
+                ))
+            })?;
+        let prot = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+        let (ptr, shm_name) = match mode {
+            BufferAllocation::Heap | BufferAllocation::HugePages => {
+                let mut flags = MapFlags::MAP_PRIVATE | MapFlags::MAP_ANONYMOUS;
+                if mode == BufferAllocation::HugePages {
+                    flags |= MapFlags::MAP_HUGETLB;
+                }
+                // SAFETY: a fresh anonymous mapping; no existing memory is affected.
+                let ptr = unsafe { mman::mmap_anonymous(None, len, prot, flags) }
+                    .map_err(|e| VfioError::sys(format!("mmap({len})"), e))?;
+                (ptr, None)
+            }
+            BufferAllocation::SharedMemory => {
+                let name = format!(
+                    "/vfio_buffer_pid-{}_{}",
+                    std::process::id(),
+                    SHM_COUNTER.fetch_add(1, Ordering::Relaxed)
+                );
+                let fd = mman::shm_open(
+                    name.as_str(),
+                    OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
+                    Mode::from_bits_truncate(0o600),
+                )
+                .map_err(|e| VfioError::sys(format!("shm_open({name},O_CREAT)"), e))?;
+                let unlink = |e: VfioError| {
+                    let _ = mman::shm_unlink(name.as_str());
+                    e
+                };
+                nix::unistd::ftruncate(fd.as_fd(), len.get() as i64)
+                    .map_err(|e| unlink(VfioError::sys(format!("ftruncate({name})"), e)))?;
+                // SAFETY: maps the shared memory object just created with this length.
+                let ptr =
+                    unsafe { mman::mmap(None, len, prot, MapFlags::MAP_SHARED, fd.as_fd(), 0) }
+                        .map_err(|e| unlink(VfioError::sys(format!("mmap({name})"), e)))?;
+                (ptr, Some(name))
+            }
+        };
+        // Children forked later must not share (copy-on-write) pages the device writes.
+        // SAFETY: advises on the mapping just created, of exactly that length.
+        let _ = unsafe { mman::madvise(ptr, len.get(), MmapAdvise::MADV_DONTFORK) };
+        Ok(Self {
+            ptr,
+            len: len.get(),
+            shm_name,
+        })
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr().cast()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Drop for HostMemory {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping created in `allocate`; nothing refers to it any
+        // more (the IOMMU mapping was removed first by DmaBuffer::drop).
+        let _ = unsafe { mman::munmap(self.ptr, self.len) };
+        if let Some(name) = &self.shm_name {
+            let _ = mman::shm_unlink(name.as_str());
+        }
+    }
+}
+
+/// A buffer a device can reach by DMA at [`iova`](Self::iova). Unmapped and freed on drop.
+pub struct DmaBuffer {
+    memory: HostMemory,
+    iova: IovaRange,
+    domain: Arc<IommuDomain>,
+}
+
+impl std::fmt::Debug for DmaBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "DmaBuffer {{ iova: 0x{:x}, len: 0x{:x} }}",
+            self.iova.start, self.memory.len
+        )
+    }
+}
+
+impl DmaBuffer {
+    pub(crate) fn new(memory: HostMemory, iova: IovaRange, domain: Arc<IommuDomain>) -> Self {
+        Self {
+            memory,
+            iova,
+            domain,
+        }
+    }
+
+    /// IOVA of the first byte, as the device must be told.
+    pub fn iova(&self) -> u64 {
+        self.iova.start
+    }
+
+    /// Length in bytes (the request rounded up to the page size).
+    pub fn len(&self) -> usize {
+        self.memory.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.memory.len() == 0
+    }
+
+    /// Raw pointer to the first byte, for drivers that need it. Never turn it into a
+    /// reference while the device may write the buffer.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.memory.as_ptr()
+    }
+
+    fn at(&self, offset: usize, n: usize) -> *mut u8 {
+        assert!(
+            offset.checked_add(n).is_some_and(|e| e <= self.len()),
+            "DMA buffer access of {n} bytes at offset 0x{offset:x} outside buffer of 0x{:x} bytes",
+            self.len()
+        );
+        // SAFETY: offset + n <= len, checked above.
+        unsafe { self.memory.as_ptr().add(offset) }
+    }
+
+    pub fn read_u32(&self, offset: usize) -> u32 {
+        assert!(
+            offset % 4 == 0,
+            "misaligned u32 DMA buffer access at 0x{offset:x}"
+        );
+        let p = self.at(offset, 4) as *const u32;
+        // SAFETY: in bounds and aligned (mapping is page aligned, offset multiple of 4);
+        // volatile because the device may write it at any time.
+        unsafe { p.read_volatile() }
+    }
+
+    pub fn write_u32(&self, offset: usize, value: u32) {
+        assert!(
+            offset % 4 == 0,
+            "misaligned u32 DMA buffer access at 0x{offset:x}"
+        );
+        let p = self.at(offset, 4) as *mut u32;
+        // SAFETY: in bounds and aligned, see read_u32.
+        unsafe { p.write_volatile(value) }
+    }
+
+    pub fn read_u64(&self, offset: usize) -> u64 {
+        assert!(
+            offset % 8 == 0,
+            "misaligned u64 DMA buffer access at 0x{offset:x}"
+        );
+        let p = self.at(offset, 8) as *const u64;
+        // SAFETY: in bounds and aligned, see read_u32.
+        unsafe { p.read_volatile() }
+    }
+
+    pub fn write_u64(&self, offset: usize, value: u64) {
+        assert!(
+            offset % 8 == 0,
+            "misaligned u64 DMA buffer access at 0x{offset:x}"
+        );
+        let p = self.at(offset, 8) as *mut u64;
+        // SAFETY: in bounds and aligned, see read_u32.
+        unsafe { p.write_volatile(value) }
+    }
+
+    /// Copies buffer bytes out into `dst`.
+    pub fn read_bytes(&self, offset: usize, dst: &mut [u8]) {
+        let p = self.at(offset, dst.len());
+        // SAFETY: source in bounds (checked); destination is a distinct caller slice.
+        unsafe { std::ptr::copy_nonoverlapping(p, dst.as_mut_ptr(), dst.len()) }
+    }
+
+    /// Copies `src` into the buffer.
+    pub fn write_bytes(&self, offset: usize, src: &[u8]) {
+        let p = self.at(offset, src.len());
+        // SAFETY: destination in bounds (checked); source is a distinct caller slice.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), p, src.len()) }
+    }
+
+    /// Sets `len` bytes from `offset` to `byte`.
+    pub fn fill(&self, offset: usize, len: usize, byte: u8) {
+        let p = self.at(offset, len);
+        // SAFETY: in bounds (checked).
+        unsafe { std::ptr::write_bytes(p, byte, len) }
+    }
+}
+
+impl Drop for DmaBuffer {
+    fn drop(&mut self) {
+        // Unmap before the memory is released (HostMemory drops after this body).
+        if let Err(e) = self.domain.unmap(self.iova) {
+            eprintln!("{e}");
+        }
+    }
+}
+
+/// Reads RLIMIT_MEMLOCK and refuses early, with a hint, when `needed` more pinned bytes
+/// cannot fit. Root and CAP_IPC_LOCK holders are not limited.
+pub(crate) fn check_memlock(needed: u64, already_pinned: u64) -> Result<()> {
+    use nix::sys::resource::{getrlimit, Resource};
+    if nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    let (soft, _) = getrlimit(Resource::RLIMIT_MEMLOCK)
+        .map_err(|e| VfioError::sys("getrlimit(RLIMIT_MEMLOCK)", e))?;
+    if soft == nix::sys::resource::RLIM_INFINITY {
+        return Ok(());
+    }
+    if needed.saturating_add(already_pinned) > soft {
+        return Err(VfioError::MemlockLimit {
+            needed,
+            limit: soft,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The kernel VFIO path: container, groups, device fds, BAR mapping.
+
+mod container;
+mod device;
+mod group;
+pub mod uapi;
+
+pub use container::{Container, IommuInfo, CONTAINER_PATH};
+pub use device::{
+    DeviceInfo, DmaBufSupport, IrqInfo, MappedBar, RealDevice, RegionCap, RegionInfo, CONFIG_REGION,
+};
+pub use group::{holder_of, Group, GroupStatus};

@@ -1,0 +1,310 @@
+//! Opening devices: the real VFIO sequence (container, groups, device fds) and the
+//! simulated one (simulated boards behind a simulated IOMMU), one result type for both.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use nix::errno::Errno;
+use nix::unistd::{access, AccessFlags};
+
+use crate::device::{Backend, Device};
+use crate::dma::BufferAllocation;
+use crate::domain::{DomainKind, IommuDomain};
+use crate::error::{Result, VfioError};
+use crate::filter::{first_match, IdentityFilter};
+use crate::iova::IovaAllocator;
+use crate::location::LocationFilters;
+use crate::real::{uapi, Container, Group, RealDevice};
+use crate::sim::{DmaPort, SimBoard, SimConfigSpace, SimIommu, SIM_IOVA_PGSIZES, SIM_IOVA_RANGES};
+use crate::sysfs;
+
+/// How to open devices: the parts of the shared command-line options that matter here.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub locations: LocationFilters,
+    pub buffer_allocation: BufferAllocation,
+    /// Each IOMMU group gets its own container (isolated IOVA spaces).
+    pub isolate_iommu_groups: bool,
+    pub sysfs_root: PathBuf,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            locations: LocationFilters::default(),
+            buffer_allocation: BufferAllocation::default(),
+            isolate_iommu_groups: false,
+            sysfs_root: PathBuf::from(sysfs::SYSFS_ROOT),
+        }
+    }
+}
+
+/// The devices a process opened, with their IOMMU domains.
+pub struct Session {
+    devices: Vec<Device>,
+    domains: Vec<Arc<IommuDomain>>,
+    /// Lines explaining why matching devices were left out (also printed when opening).
+    skipped: Vec<String>,
+}
+
+impl Session {
+    pub fn devices(&self) -> &[Device] {
+        &self.devices
+    }
+
+    pub fn domains(&self) -> &[Arc<IommuDomain>] {
+        &self.domains
+    }
+
+    pub fn skipped(&self) -> &[String] {
+        &self.skipped
+    }
+
+    pub fn is_simulated(&self) -> bool {
+        self.devices.first().is_some_and(|d| d.is_simulated())
+    }
+
+    pub(crate) fn from_parts(devices: Vec<Device>, domains: Vec<Arc<IommuDomain>>) -> Self {
+        Self {
+            devices,
+            domains,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Opens, through the kernel's VFIO, every PCI function that matches an identity
+    /// filter and the location filters. A device that cannot be opened is left out with a
+    /// printed reason; errors that stop everything (no usable container) are returned.
+    pub fn open(options: &OpenOptions, filters: &[IdentityFilter]) -> Result<Session> {
+        let mut session = Session::from_parts(Vec::new(), Vec::new());
+        let mut shared: Option<Arc<IommuDomain>> = None;
+        let mut groups: HashMap<u32, (Arc<Group>, Arc<IommuDomain>)> = HashMap::new();
+        for info in sysfs::enumerate(&options.sysfs_root)? {
+            if !options.locations.matches(info.location) {
+                continue;
+            }
+            let Some(dma) = first_match(filters, &info.identity) else {
+                continue;
+            };
+            let name = format!(
+                "{} ({:04x}:{:04x})",
+                info.location, info.identity.vendor_id, info.identity.device_id
+            );
+            let mut skip = |why: String| {
+                println!("Skipping device {name} as {why}");
+                session.skipped.push(format!("{name}: {why}"));
+            };
+            let Some(group_no) = info.iommu_group else {
+                skip("no IOMMU group".into());
+                continue;
+            };
+            let path = Group::path_for(group_no);
+            match access(&path, AccessFlags::R_OK | AccessFlags::W_OK) {
+                Ok(()) => {}
+                Err(Errno::ENOENT) => {
+                    skip(format!(
+                        "{} doesn't exist implying vfio-pci driver not bound to the device",
+                        path.display()
+                    ));
+                    continue;
+                }
+                Err(Errno::EACCES) | Err(Errno::EPERM) => {
+                    skip(format!(
+                        "{} doesn't have read/write permission",
+                        path.display()
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    skip(format!("{} : {}", path.display(), e.desc()));
+                    continue;
+                }
+            }
+            println!("Opening device {name} with IOMMU group {group_no}");
+            let (group, domain) = match groups.get(&group_no) {
+                Some((g, d)) => (Arc::clone(g), Arc::clone(d)),
+                None => {
+                    let opened =
+                        Self::attach_group(group_no, options.isolate_iommu_groups, &mut shared);
+                    match opened {
+                        Ok((g, d)) => {
+                            if !session.domains.iter().any(|x| Arc::ptr_eq(x, &d)) {
+                                session.domains.push(Arc::clone(&d));
+                            }
+                            groups.insert(group_no, (Arc::clone(&g), Arc::clone(&d)));
+                            (g, d)
+                        }
+                        Err(
+                            e @ (VfioError::NoVfio
+                            | VfioError::NoVfioPermission
+                            | VfioError::ApiVersion(_)),
+                        ) => return Err(e),
+                        Err(e) => {
+                            println!("{e}");
+                            session.skipped.push(format!("{name}: {e}"));
+                            continue;
+                        }
+                    }
+                }
+            };
+            let real = group
+                .device_fd(&info.location.to_string())
+                .and_then(RealDevice::from_fd);
+            let real = match real {
+                Ok(r) if r.info.is_pci() => r,
+                Ok(_) => {
+                    let e = VfioError::NotPci {
+                        location: info.location,
+                    };
+                    println!("{e}");
+                    session.skipped.push(e.to_string());
+                    continue;
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    session.skipped.push(format!("{name}: {e}"));
+                    continue;
+                }
+            };
+            let device = Device::new(
+                info.location,
+                info.identity,
+                group_no,
+                dma,
+                options.buffer_allocation,
+                domain,
+                Backend::Real {
+                    device: real,
+                    _group: group,
+                    resources: info.resources.clone(),
+                },
+            );
+            if let Err(e) = device.enable() {
+                println!("{e}");
+            }
+            if let Some(w) = device.link_warning() {
+                println!("{w}");
+            }
+            session.devices.push(device);
+        }
+        Ok(session)
+    }
+
+    /// Opens a group, attaches it to a container (shared, or its own when isolating) and
+    /// sets up the container's IOMMU the first time.
+    fn attach_group(
+        number: u32,
+        isolate: bool,
+        shared: &mut Option<Arc<IommuDomain>>,
+    ) -> Result<(Arc<Group>, Arc<IommuDomain>)> {
+        let group = Group::open(number)?;
+        let status = group.status()?;
+        if !status.viable {
+            return Err(VfioError::GroupNotViable {
+                path: group.path.display().to_string(),
+            });
+        }
+        let reuse = if isolate { None } else { shared.clone() };
+        let domain = match reuse {
+            Some(d) => {
+                let DomainKind::Real(c) = &d.kind else {
+                    return Err(VfioError::Other(
+                        "simulated domain in a real session".into(),
+                    ));
+                };
+                if !status.container_set {
+                    group.set_container(c)?;
+                }
+                d
+            }
+            None => {
+                let container = Container::open()?;
+                if !status.container_set {
+                    group.set_container(&container)?;
+                }
+                let allocator = if group.is_noiommu() {
+                    // No IOMMU: no DMA mapping ioctls, so no IOVA space to hand out.
+                    container.set_iommu(uapi::VFIO_NOIOMMU_IOMMU)?;
+                    IovaAllocator::new(&[], 4096)
+                } else {
+                    container.set_iommu(container.preferred_type1())?;
+                    let info = container.iommu_info()?;
+                    IovaAllocator::new(&info.iova_ranges, info.min_page_size())
+                };
+                let d = IommuDomain::new(DomainKind::Real(Arc::new(container)), allocator);
+                if !isolate {
+                    *shared = Some(Arc::clone(&d));
+                }
+                d
+            }
+        };
+        Ok((Arc::new(group), domain))
+    }
+
+    /// Opens simulated boards through the same filters and messages as real devices.
+    pub fn open_sim(
+        boards: Vec<SimBoard>,
+        options: &OpenOptions,
+        filters: &[IdentityFilter],
+    ) -> Result<Session> {
+        let mut session = Session::from_parts(Vec::new(), Vec::new());
+        let mut boards = boards;
+        boards.sort_by_key(|b| b.location);
+        let mut by_group: HashMap<u32, Arc<IommuDomain>> = HashMap::new();
+        let mut shared: Option<Arc<IommuDomain>> = None;
+        for board in boards {
+            if !options.locations.matches(board.location) {
+                continue;
+            }
+            let identity = board.device.identity();
+            let Some(dma) = first_match(filters, &identity) else {
+                continue;
+            };
+            println!(
+                "Opening device {} ({:04x}:{:04x}) with IOMMU group {}",
+                board.location, identity.vendor_id, identity.device_id, board.iommu_group
+            );
+            let domain = if let Some(d) = by_group.get(&board.iommu_group) {
+                Arc::clone(d)
+            } else {
+                let d = match (&shared, options.isolate_iommu_groups) {
+                    (Some(d), false) => Arc::clone(d),
+                    _ => {
+                        let page = 1 << SIM_IOVA_PGSIZES.trailing_zeros();
+                        let d = IommuDomain::new(
+                            DomainKind::Sim(SimIommu::new()),
+                            IovaAllocator::new(&SIM_IOVA_RANGES, page),
+                        );
+                        session.domains.push(Arc::clone(&d));
+                        if !options.isolate_iommu_groups {
+                            shared = Some(Arc::clone(&d));
+                        }
+                        d
+                    }
+                };
+                by_group.insert(board.iommu_group, Arc::clone(&d));
+                d
+            };
+            if let Some(iommu) = domain.sim_iommu() {
+                board.device.attach_dma(DmaPort::new(Arc::clone(iommu)));
+            }
+            let config = Box::new(SimConfigSpace::new(board.device.as_ref(), board.location));
+            let device = Device::new(
+                board.location,
+                identity,
+                board.iommu_group,
+                dma,
+                options.buffer_allocation,
+                domain,
+                Backend::Sim {
+                    device: board.device,
+                    config,
+                },
+            );
+            device.enable()?;
+            session.devices.push(device);
+        }
+        Ok(session)
+    }
+}
