@@ -234,3 +234,58 @@ impl DmaPort {
         Ok(u64::from_le_bytes(b))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_rules_match_the_kernel() {
+        let iommu = SimIommu::new();
+        let mut a = vec![0u8; 0x2000];
+        let mut b = vec![0u8; 0x1000];
+        iommu
+            .map(a.as_mut_ptr(), 0x10000, 0x2000, DmaAccess::READ_WRITE)
+            .unwrap();
+        // Overlaps at the start, in the middle and covering: EEXIST.
+        assert_eq!(
+            iommu.map(b.as_mut_ptr(), 0x10000, 0x1000, DmaAccess::READ),
+            Err(Errno::EEXIST)
+        );
+        assert_eq!(
+            iommu.map(b.as_mut_ptr(), 0x11000, 0x1000, DmaAccess::READ),
+            Err(Errno::EEXIST)
+        );
+        assert_eq!(
+            iommu.map(b.as_mut_ptr(), 0xf000, 0x2000, DmaAccess::READ),
+            Err(Errno::EEXIST)
+        );
+        assert_eq!(
+            iommu.map(b.as_mut_ptr(), 0x0, 0, DmaAccess::READ),
+            Err(Errno::EINVAL)
+        );
+        // Adjacent is fine.
+        iommu
+            .map(b.as_mut_ptr(), 0x12000, 0x1000, DmaAccess::READ)
+            .unwrap();
+        // A transfer spanning both mappings works.
+        iommu.write(0x11ff0, &[0xaa; 0x10]).unwrap();
+        assert_eq!(&a[0x1ff0..0x2000], &[0xaa; 0x10]);
+        // Writing into the read-only mapping faults and writes nothing.
+        let err = iommu.write(0x11ff8, &[0x55; 0x10]).unwrap_err();
+        assert!(matches!(err, IommuFault::Permission { .. }), "{err}");
+        assert_eq!(a[0x1ff8], 0xaa);
+        let mut buf = [0u8; 4];
+        assert!(matches!(
+            iommu.read(0x20000, &mut buf),
+            Err(IommuFault::NotMapped { .. })
+        ));
+        assert_eq!(iommu.fault_count(), 2);
+        // Unmap needs the exact original range.
+        assert_eq!(iommu.unmap(0x10000, 0x1000), 0);
+        assert_eq!(iommu.unmap(0x10000, 0x2000), 0x2000);
+        assert_eq!(iommu.unmap_range(0, u64::MAX), 0x1000);
+        assert_eq!(iommu.mapping_count(), 0);
+        b[0] = 1;
+    }
+}

@@ -1,0 +1,446 @@
+//! Shows what the kernel's VFIO offers: container extensions, every IOMMU group with its
+//! IOMMU capabilities, and each device's regions, IRQs, PCI capabilities and whether its
+//! BARs can be exported as dma-bufs.
+
+use std::fs;
+
+use anyhow::Context;
+use clap::Parser;
+use vfio_access::config_space::{capabilities, capability_name, command_text, ConfigRead};
+use vfio_access::real::{
+    uapi, Container, DmaBufSupport, Group, RealDevice, RegionCap, CONFIG_REGION,
+};
+use vfio_access::{cli, sysfs, DeviceArgs, VfioError};
+
+/// Display VFIO container, IOMMU group and device information.
+///
+/// With -d, only the IOMMU groups of the selected devices are shown.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    #[command(flatten)]
+    devices: DeviceArgs,
+}
+
+const EXTENSIONS: [(&str, u32); 8] = [
+    ("VFIO_TYPE1_IOMMU", 1),
+    ("VFIO_SPAPR_TCE_IOMMU", 2),
+    ("VFIO_TYPE1v2_IOMMU", 3),
+    ("VFIO_DMA_CC_IOMMU", 4),
+    ("VFIO_EEH", 5),
+    ("VFIO_TYPE1_NESTING_IOMMU", 6),
+    ("VFIO_SPAPR_TCE_v2_IOMMU", 7),
+    ("VFIO_NOIOMMU_IOMMU", 8),
+];
+
+const REGION_NAMES: [&str; 9] = [
+    "BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "CONFIG", "VGA",
+];
+const IRQ_NAMES: [&str; 5] = ["INTX", "MSI", "MSIX", "ERR", "REQ"];
+
+struct Config<'a>(&'a RealDevice);
+
+impl ConfigRead for Config<'_> {
+    fn config_u8(&self, o: u64) -> Option<u8> {
+        let mut b = [0u8; 1];
+        self.0.read_region(CONFIG_REGION, o, &mut b).ok()?;
+        Some(b[0])
+    }
+    fn config_u16(&self, o: u64) -> Option<u16> {
+        let mut b = [0u8; 2];
+        self.0.read_region(CONFIG_REGION, o, &mut b).ok()?;
+        Some(u16::from_le_bytes(b))
+    }
+    fn config_u32(&self, o: u64) -> Option<u32> {
+        let mut b = [0u8; 4];
+        self.0.read_region(CONFIG_REGION, o, &mut b).ok()?;
+        Some(u32::from_le_bytes(b))
+    }
+}
+
+/// Whether an IOMMU is active, for the explanation when there are no groups.
+fn iommu_presence() -> String {
+    let iommus: Vec<String> = fs::read_dir("/sys/class/iommu")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    if iommus.is_empty() {
+        "No IOMMU is active on this machine (/sys/class/iommu is empty): enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on or amd_iommu=on (iommu=pt is fine)".into()
+    } else {
+        format!("IOMMU devices present: {}", iommus.join(" "))
+    }
+}
+
+/// Group entries of /dev/vfio: (number, file name), sorted by number.
+fn group_entries() -> Vec<(u32, String)> {
+    let mut v: Vec<(u32, String)> = fs::read_dir("/dev/vfio")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let n = name
+                        .strip_prefix("noiommu-")
+                        .unwrap_or(&name)
+                        .parse()
+                        .ok()?;
+                    Some((n, name))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn speed(encoding: u32) -> String {
+    match encoding {
+        1 => "2.5 GT/s".into(),
+        2 => "5.0 GT/s".into(),
+        3 => "8.0 GT/s".into(),
+        4 => "16.0 GT/s".into(),
+        5 => "32.0 GT/s".into(),
+        6 => "64.0 GT/s".into(),
+        n => format!("unknown (0x{n:x})"),
+    }
+}
+
+fn port_type(t: u16) -> &'static str {
+    match t {
+        0 => "Express Endpoint",
+        1 => "Legacy Endpoint",
+        4 => "Root Port",
+        5 => "Upstream Port",
+        6 => "Downstream Port",
+        7 => "PCI-Express to PCI/PCI-X Bridge",
+        8 => "PCI/PCI-X to PCI-Express Bridge",
+        9 => "Root Complex Integrated Endpoint",
+        10 => "Root Complex Event Collector",
+        _ => "Unknown port type",
+    }
+}
+
+fn print_capabilities(cfg: &Config) {
+    for (off, id) in capabilities(cfg) {
+        let off64 = u64::from(off);
+        if id == 0x10 {
+            let caps = cfg.config_u16(off64 + 2).unwrap_or(0);
+            println!(
+                "  Capabilities: [{off:x}] PCI Express v{} {}, MSI {}",
+                caps & 0xf,
+                port_type((caps >> 4) & 0xf),
+                (caps >> 9) & 0x1f
+            );
+            let lcap = cfg.config_u32(off64 + 0x0c).unwrap_or(0);
+            let lsta = u32::from(cfg.config_u16(off64 + 0x12).unwrap_or(0));
+            println!(
+                "    Link capabilities: Max speed {} Max width x{}",
+                speed(lcap & 0xf),
+                (lcap >> 4) & 0x3f
+            );
+            println!(
+                "    Negotiated link status: Current speed {} Width x{}",
+                speed(lsta & 0xf),
+                (lsta >> 4) & 0x3f
+            );
+            let lcap2 = cfg.config_u32(off64 + 0x2c).unwrap_or(0);
+            if lcap2 == 0 {
+                println!("    Link capabilities2: Not implemented");
+            } else {
+                let speeds: Vec<String> = (1..=6)
+                    .filter(|b| lcap2 & (1 << b) != 0)
+                    .map(speed)
+                    .collect();
+                println!(
+                    "    Link capabilities2: Supported link speeds {}",
+                    speeds.join(" ")
+                );
+            }
+        } else {
+            match capability_name(id) {
+                Some(n) => println!("  Capabilities: [{off:x}] {n}"),
+                None => println!("  Capabilities: [{off:x}] Capability ID 0x{id:x}"),
+            }
+        }
+    }
+}
+
+fn show_device(group: &Group, name: &str) {
+    let device = match group.device_fd(name).and_then(RealDevice::from_fd) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{e}");
+            return;
+        }
+    };
+    let info = device.info;
+    println!(
+        "  Device {name} num_regions={} num_irqs={}",
+        info.num_regions, info.num_irqs
+    );
+    if info.supports_reset() {
+        println!("    Device supports reset");
+    }
+    let kinds = [
+        (uapi::VFIO_DEVICE_FLAGS_PCI, "vfio-pci device"),
+        (uapi::VFIO_DEVICE_FLAGS_PLATFORM, "vfio-platform device"),
+        (uapi::VFIO_DEVICE_FLAGS_AMBA, "vfio-amba device"),
+        (uapi::VFIO_DEVICE_FLAGS_CCW, "vfio-ccw device"),
+        (uapi::VFIO_DEVICE_FLAGS_AP, "vfio-ap device"),
+    ];
+    for (flag, text) in kinds {
+        if info.flags & flag != 0 {
+            println!("    {text}");
+        }
+    }
+    if !info.is_pci() {
+        println!("  Skipping decoding regions for non vfio-pci device");
+        return;
+    }
+    let cfg = Config(&device);
+    for index in 0..info.num_regions.min(REGION_NAMES.len() as u32) {
+        // A region the kernel refuses (VGA on most devices) is skipped.
+        let Ok(r) = device.region_info(index) else {
+            continue;
+        };
+        if r.size == 0 {
+            continue;
+        }
+        let mut supports = Vec::new();
+        for (flag, word) in [
+            (uapi::VFIO_REGION_INFO_FLAG_READ, "read"),
+            (uapi::VFIO_REGION_INFO_FLAG_WRITE, "write"),
+            (uapi::VFIO_REGION_INFO_FLAG_MMAP, "mmap"),
+        ] {
+            if r.flags & flag != 0 {
+                supports.push(word);
+            }
+        }
+        println!(
+            "    PCI region {} size=0x{:x} offset=0x{:x} supports: {}",
+            REGION_NAMES[index as usize],
+            r.size,
+            r.offset,
+            supports.join(" ")
+        );
+        if index < 6 {
+            let raw = cfg.config_u32(0x10 + 4 * u64::from(index)).unwrap_or(0);
+            let is_io = raw & 1 != 0;
+            let is_64 = !is_io && raw & 0x6 == 0x4;
+            let mut base = u64::from(raw & if is_io { !0x3 } else { !0xf });
+            if is_64 {
+                base |= u64::from(cfg.config_u32(0x14 + 4 * u64::from(index)).unwrap_or(0)) << 32;
+            }
+            println!(
+                "    bar[{index}] base_addr=0x{base:x} is_IO={} is_prefetchable={} is_64={}",
+                u8::from(is_io),
+                u8::from(!is_io && raw & 0x8 != 0),
+                u8::from(is_64)
+            );
+            let dmabuf = match device.probe_dma_buf(index) {
+                DmaBufSupport::Supported => "supported".to_string(),
+                DmaBufSupport::NotSupported => "not supported by this kernel".to_string(),
+                DmaBufSupport::Error(e) => format!("probe failed : {}", e.desc()),
+            };
+            println!(
+                "    dma-buf export of {}: {dmabuf}",
+                REGION_NAMES[index as usize]
+            );
+        }
+        for cap in &r.caps {
+            match cap {
+                RegionCap::SparseMmap { version, areas } => {
+                    println!("        VFIO_REGION_INFO_CAP_SPARSE_MMAP version={version}");
+                    for (i, (o, s)) in areas.iter().enumerate() {
+                        println!("      [{i}] offset=0x{o:x} size=0x{s:x}");
+                    }
+                }
+                RegionCap::Type {
+                    version,
+                    kind,
+                    subtype,
+                } => {
+                    println!("      VFIO_REGION_INFO_CAP_TYPE version={version} type=0x{kind:x} subtype=0x{subtype:x}")
+                }
+                RegionCap::MsixMappable { version } => {
+                    println!("      VFIO_REGION_INFO_CAP_MSIX_MAPPABLE version={version}")
+                }
+                RegionCap::Other { id, version } => {
+                    println!("      Unknown region capability id={id} version={version}")
+                }
+            }
+        }
+    }
+    for index in 0..info.num_irqs.min(IRQ_NAMES.len() as u32) {
+        let Ok(irq) = device.irq_info(index) else {
+            continue;
+        };
+        if irq.count == 0 {
+            continue;
+        }
+        let mut flags = Vec::new();
+        for (flag, word) in [
+            (uapi::VFIO_IRQ_INFO_EVENTFD, "eventfd"),
+            (uapi::VFIO_IRQ_INFO_MASKABLE, "maskable"),
+            (uapi::VFIO_IRQ_INFO_AUTOMASKED, "automasked"),
+            (uapi::VFIO_IRQ_INFO_NORESIZE, "noresize"),
+        ] {
+            if irq.flags & flag != 0 {
+                flags.push(word);
+            }
+        }
+        println!(
+            "    IRQ block {} count={} flags: {}",
+            IRQ_NAMES[index as usize],
+            irq.count,
+            flags.join(" ")
+        );
+    }
+    let id = |o| cfg.config_u16(o).unwrap_or(0xffff);
+    println!(
+        "    Device [{:04x}:{:04x}] Subsystem [{:04x}:{:04x}]",
+        id(0),
+        id(2),
+        id(0x2c),
+        id(0x2e)
+    );
+    println!("    {}", command_text(id(4)));
+    print_capabilities(&cfg);
+}
+
+fn show_group(number: u32, entry: &str, only: &[String]) -> anyhow::Result<()> {
+    println!();
+    println!("IOMMU group {entry}:");
+    let group = match Group::open(number) {
+        Ok(g) => g,
+        Err(VfioError::Sys { errno, .. })
+            if errno.0 == nix::errno::Errno::EPERM && entry.starts_with("noiommu-") =>
+        {
+            println!("  No permission to open {entry}. Try:");
+            println!(
+                "sudo setcap cap_sys_rawio=ep {}",
+                std::env::args().next().unwrap_or_default()
+            );
+            return Ok(());
+        }
+        Err(e) => {
+            println!("  {e}");
+            return Ok(());
+        }
+    };
+    let status = group.status()?;
+    println!(
+        "  viable={}  container_set={}",
+        u8::from(status.viable),
+        u8::from(status.container_set)
+    );
+    if !status.viable {
+        println!("  group is not viable (ie, not all devices bound for vfio)");
+        return Ok(());
+    }
+    // A fresh container per group: closing the group at the end detaches it.
+    let container = Container::open()?;
+    group.set_container(&container)?;
+    println!("  Set container for group");
+    let iommu_type = [container.preferred_type1(), uapi::VFIO_NOIOMMU_IOMMU]
+        .into_iter()
+        .find(|&t| container.set_iommu(t).is_ok())
+        .context("VFIO_SET_IOMMU failed for every IOMMU type")?;
+    println!("  IOMMU type set to {iommu_type}");
+    if iommu_type != uapi::VFIO_NOIOMMU_IOMMU {
+        let info = container.iommu_info()?;
+        println!(
+            "  info supports: pagesizes={} caps={}",
+            u8::from(info.flags & 1 != 0),
+            u8::from(info.flags & 2 != 0)
+        );
+        let sizes: Vec<String> = (0..64)
+            .filter(|b| info.iova_pgsizes & (1u64 << b) != 0)
+            .map(|b| format!("0x{:x}", 1u64 << b))
+            .collect();
+        println!("  IOVA supported page sizes: {}", sizes.join(" "));
+        if let Some(v) = info.iova_range_version {
+            println!("  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE version={v}");
+            for (i, r) in info.iova_ranges.iter().enumerate() {
+                println!("    [{i}] start=0x{:x} end=0x{:x}", r.start, r.end);
+            }
+        }
+        if let Some((flags, pgsizes, max)) = info.migration {
+            println!("  VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION version=1 flags=0x{flags:x} max_dirty_bitmap_size=0x{max:x}");
+            println!("    supported page sizes for dirty page logging: 0x{pgsizes:x}");
+        }
+        if let Some(avail) = info.dma_avail {
+            println!("  VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL version=1 avail={avail}");
+        }
+        for (id, version) in &info.unknown_caps {
+            println!("  Unknown IOMMU type1 capability id={id} version={version}");
+        }
+    }
+    let mut devices: Vec<String> =
+        fs::read_dir(format!("/sys/kernel/iommu_groups/{number}/devices"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+    devices.sort();
+    for name in devices
+        .iter()
+        .filter(|n| only.is_empty() || only.contains(n))
+    {
+        show_device(&group, name);
+    }
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let args: Args = cli::parse();
+    cli::run(|| {
+        if args.devices.simulation().is_some() {
+            println!("Simulation selected: display_vfio_information shows the kernel's VFIO state, which simulated boards do not use");
+            return Ok(());
+        }
+        let container = match Container::open() {
+            Ok(c) => c,
+            Err(VfioError::NoVfio) => {
+                println!("{}", VfioError::NoVfio);
+                println!("{}", iommu_presence());
+                println!("Load vfio-pci and bind a device to it (scripts/bind_device_to_vfio.sh) to use VFIO");
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        println!("Extension support for /dev/vfio/vfio:");
+        for (name, id) in EXTENSIONS {
+            match container.check_extension(id) {
+                Ok(v) => println!("Extension {name} support {v}"),
+                Err(e) => println!("Extension {name} support -1 errno {})", e.desc()),
+            }
+        }
+        drop(container);
+        let only: Vec<String> = args.devices.devices.iter().map(|l| l.to_string()).collect();
+        let wanted_groups: Option<Vec<u32>> = (!only.is_empty()).then(|| {
+            sysfs::enumerate(std::path::Path::new(sysfs::SYSFS_ROOT))
+                .unwrap_or_default()
+                .iter()
+                .filter(|d| only.contains(&d.location.to_string()))
+                .filter_map(|d| d.iommu_group)
+                .collect()
+        });
+        let entries = group_entries();
+        if entries.is_empty() {
+            println!("No IOMMU groups in /dev/vfio: no device is bound to vfio-pci");
+            println!("{}", iommu_presence());
+        }
+        for (number, entry) in entries {
+            if wanted_groups.as_ref().is_some_and(|w| !w.contains(&number)) {
+                continue;
+            }
+            show_group(number, &entry, &only)?;
+        }
+        Ok(())
+    })
+}
