@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The main job: builds the tools (release) and runs the suite under test_primary, sharing
+# one VFIO container between all the tools. With no Xilinx board bound to vfio-pci, it runs
+# against the default simulated boards (--sim).
+#
+# Usage: scripts/run_suite.sh [--sim | --hardware] [--duration SECONDS]
+set -euo pipefail
+
+mode=auto
+duration=5
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --sim) mode=sim ;;
+        --hardware) mode=hardware ;;
+        --duration) duration=${2:?--duration needs a value}; shift ;;
+        -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+# A Xilinx function bound to vfio-pci whose group node exists means a usable board.
+board_present() {
+    local dev group
+    for dev in /sys/bus/pci/devices/*; do
+        [ "$(cat "$dev/vendor" 2>/dev/null)" = 0x10ee ] || continue
+        [ "$(basename "$(readlink "$dev/driver" 2>/dev/null)")" = vfio-pci ] || continue
+        group=$(basename "$(readlink "$dev/iommu_group" 2>/dev/null)")
+        [ -n "$group" ] && [ -e "/dev/vfio/$group" ] && return 0
+    done
+    return 1
+}
+
+if [ "$mode" = auto ]; then
+    if board_present; then mode=hardware; else mode=sim; fi
+fi
+sim=()
+if [ "$mode" = sim ]; then
+    sim=(--sim)
+    echo "No Xilinx board bound to vfio-pci: running against the default simulated boards"
+fi
+
+cargo build --release --workspace --bins --quiet
+bin=${CARGO_TARGET_DIR:-$repo/target}/release
+
+exec "$bin/test_primary" "${sim[@]}" \
+    display_identified_pcie_fpga_designs -- \
+    display_xadc_values -- \
+    quad_spi_flasher -- \
+    i2c_dump_info -- \
+    test_dma_bridge_parallel_streams --stream_device 0000:15:00.0,0 --stream_device 0000:30:00.0,0 \
+        --duration "$duration" --stream_mapping_size 0x1000000 -- \
+    test_dma_bridge_parallel_streams --stream_device 0000:15:00.0,1 --stream_device 0000:30:00.0,1 \
+        --duration "$duration" --stream_mapping_size 0x1000000
