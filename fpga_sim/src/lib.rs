@@ -5,9 +5,12 @@
 //! code with the drivers. It is the hardware.
 
 pub mod bitstream_writer;
+pub mod board;
+pub mod gpio;
 pub mod i2c_bus;
 pub mod i2c_devices;
 pub mod peripheral;
 pub mod persist;
 pub mod quad_spi;
+pub mod xadc;
 pub mod xdma;

@@ -1,0 +1,61 @@
+//! For each memmapped_blkram device: report each BAR's size and flags, whether the
+//! contents written by the previous run are still there, then write the next run's.
+//!
+//! Simulated boards keep their block RAM in a file (under FPGA_SIO_SIM_DIR), so the
+//! contents persist between runs until `--power-cycle` or the file is deleted.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::Parser;
+use identify_design::open_devices_with_default;
+use nite_or_lite_fury_tests::memmapped_persistence::{run_device, MEMMAPPED_BLKRAM_FILTER};
+use vfio_access::{cli, DeviceArgs};
+
+#[derive(Parser, Debug)]
+#[command(about = "Test whether memory-mapped BAR contents persist between runs")]
+struct Cli {
+    #[command(flatten)]
+    device: DeviceArgs,
+
+    /// Simulated boards only: power the board off and on first (block RAM is cleared).
+    #[arg(long = "power-cycle")]
+    power_cycle: bool,
+
+    /// Fail unless every BAR still held the previous run's contents.
+    #[arg(long = "expect-persisted")]
+    expect_persisted: bool,
+}
+
+fn main() -> ExitCode {
+    let args: Cli = cli::parse();
+    cli::run(|| {
+        let opened = open_devices_with_default(
+            &args.device,
+            &[MEMMAPPED_BLKRAM_FILTER],
+            Some("memmapped_blkram"),
+        )?;
+        if args.power_cycle && !opened.is_simulated() && !opened.devices().is_empty() {
+            bail!("--power-cycle only applies to simulated boards; power the host off and on for real hardware");
+        }
+        let mut out = std::io::stdout().lock();
+        let mut lost = 0;
+        for device in opened.devices() {
+            if args.power_cycle {
+                if let Some(board) = opened.sim_board(device.location()) {
+                    board.power_cycle();
+                }
+            }
+            let outcome = run_device(&mut out, device)?;
+            lost += outcome.bars - outcome.intact;
+        }
+        out.flush()?;
+        if opened.devices().is_empty() {
+            eprintln!("{}", opened.nothing_found_hint("memmapped_blkram devices"));
+        } else if args.expect_persisted && lost > 0 {
+            bail!("{lost} BAR(s) did not keep the previous run's contents");
+        }
+        Ok(())
+    })
+}
