@@ -2,7 +2,9 @@
 //! hardware-independent decoders that turn raw device values into report text.
 
 pub mod decode;
+pub mod dump;
 pub mod format;
+pub mod master;
 pub mod pmbus;
 pub mod reads;
 pub mod smbus;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pmbus_words;
+pub mod tool;
 
 use i2c_probe::decode::ltm4676a::{Ltm4676aReadings, Telemetry, SENSORS};
 use pmbus_words::WordRow;
