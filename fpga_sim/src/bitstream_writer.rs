@@ -73,7 +73,7 @@ impl DeviceFamily {
     pub fn from_idcode(idcode: u32) -> Self {
         match (idcode >> 21) & 0x7F {
             0x1C => DeviceFamily::UltraScale,
-            0x24 | 0x25 | 0x26 => DeviceFamily::UltraScalePlus,
+            0x24..=0x26 => DeviceFamily::UltraScalePlus,
             _ => DeviceFamily::Series7,
         }
     }
