@@ -152,7 +152,6 @@ impl Container {
 
 /// Decodes a `vfio_iommu_type1_info` and its capability chain.
 pub(crate) fn parse_iommu_info(buf: &ArgBuf) -> IommuInfo {
-    let argsz = buf.get_u32(0).unwrap_or(0) as usize;
     let mut info = IommuInfo {
         flags: buf.get_u32(4).unwrap_or(0),
         iova_pgsizes: buf.get_u64(8).unwrap_or(0),
@@ -161,13 +160,7 @@ pub(crate) fn parse_iommu_info(buf: &ArgBuf) -> IommuInfo {
     if info.flags & uapi::VFIO_IOMMU_INFO_CAPS == 0 {
         return info;
     }
-    let mut off = buf.get_u32(16).unwrap_or(0) as usize;
-    let mut guard = 0;
-    while off != 0 && off + 8 <= argsz.min(buf.len_bytes()) && guard < 64 {
-        guard += 1;
-        let id = buf.get_u16(off).unwrap_or(0);
-        let version = buf.get_u16(off + 2).unwrap_or(0);
-        let next = buf.get_u32(off + 4).unwrap_or(0) as usize;
+    for (off, id, version) in buf.capabilities(buf.get_u32(16).unwrap_or(0) as usize) {
         match u32::from(id) {
             uapi::VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE => {
                 info.iova_range_version = Some(version);
@@ -191,10 +184,6 @@ pub(crate) fn parse_iommu_info(buf: &ArgBuf) -> IommuInfo {
             }
             _ => info.unknown_caps.push((id, version)),
         }
-        if next <= off {
-            break;
-        }
-        off = next;
     }
     info
 }

@@ -246,7 +246,6 @@ impl RealDevice {
 }
 
 fn parse_region_info(buf: &ArgBuf, index: u32) -> RegionInfo {
-    let argsz = buf.get_u32(0).unwrap_or(0) as usize;
     let flags = buf.get_u32(4).unwrap_or(0);
     let mut info = RegionInfo {
         index,
@@ -258,13 +257,7 @@ fn parse_region_info(buf: &ArgBuf, index: u32) -> RegionInfo {
     if flags & uapi::VFIO_REGION_INFO_FLAG_CAPS == 0 {
         return info;
     }
-    let mut off = buf.get_u32(12).unwrap_or(0) as usize;
-    let mut guard = 0;
-    while off != 0 && off + 8 <= argsz.min(buf.len_bytes()) && guard < 64 {
-        guard += 1;
-        let id = buf.get_u16(off).unwrap_or(0);
-        let version = buf.get_u16(off + 2).unwrap_or(0);
-        let next = buf.get_u32(off + 4).unwrap_or(0) as usize;
+    for (off, id, version) in buf.capabilities(buf.get_u32(12).unwrap_or(0) as usize) {
         info.caps.push(match u32::from(id) {
             uapi::VFIO_REGION_INFO_CAP_SPARSE_MMAP => {
                 let n = buf.get_u32(off + 8).unwrap_or(0) as usize;
@@ -284,10 +277,6 @@ fn parse_region_info(buf: &ArgBuf, index: u32) -> RegionInfo {
             uapi::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE => RegionCap::MsixMappable { version },
             _ => RegionCap::Other { id, version },
         });
-        if next <= off {
-            break;
-        }
-        off = next;
     }
     info
 }

@@ -13,6 +13,12 @@ use super::container::{c_name, Container};
 use super::uapi::{self, ArgBuf};
 use crate::error::{Result, VfioError};
 
+/// How many times [`Group::open`] ran (unit tests prove the secondary path never opens a
+/// group).
+#[cfg(test)]
+pub(crate) static OPEN_CALLS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
 pub struct Group {
     fd: OwnedFd,
     pub number: u32,
@@ -47,6 +53,8 @@ impl Group {
 
     /// Opens the group file close-on-exec. EBUSY names the process holding it.
     pub fn open(number: u32) -> Result<Self> {
+        #[cfg(test)]
+        OPEN_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let path = Self::path_for(number);
         match open(&path, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty()) {
             // SAFETY: `open` just returned this descriptor and nothing else owns it.

@@ -9,4 +9,6 @@ pub use container::{Container, IommuInfo, CONTAINER_PATH};
 pub use device::{
     DeviceInfo, DmaBufSupport, IrqInfo, MappedBar, RealDevice, RegionCap, RegionInfo, CONFIG_REGION,
 };
+#[cfg(test)]
+pub(crate) use group::OPEN_CALLS as GROUP_OPEN_CALLS;
 pub use group::{holder_of, Group, GroupStatus};

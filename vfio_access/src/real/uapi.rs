@@ -100,6 +100,27 @@ impl ArgBuf {
         self.put_u32(off + 4, (v >> 32) as u32);
     }
 
+    /// The capability chain that starts at byte offset `first`: (offset, id, version) of each
+    /// header, stopping at the end marker, at `argsz`, and on loops.
+    pub fn capabilities(&self, first: usize) -> Vec<(usize, u16, u16)> {
+        let limit = (self.get_u32(0).unwrap_or(0) as usize).min(self.len_bytes());
+        let mut caps = Vec::new();
+        let mut off = first;
+        while off != 0 && off + 8 <= limit && caps.len() < 64 {
+            caps.push((
+                off,
+                self.get_u16(off).unwrap_or(0),
+                self.get_u16(off + 2).unwrap_or(0),
+            ));
+            let next = self.get_u32(off + 4).unwrap_or(0) as usize;
+            if next <= off {
+                break;
+            }
+            off = next;
+        }
+        caps
+    }
+
     /// Issues `request` with this buffer as argument; `argsz` is set to the buffer length so
     /// the kernel never writes beyond it.
     pub fn ioctl(&mut self, fd: BorrowedFd<'_>, request: libc::c_ulong) -> Result<i32, Errno> {
@@ -120,5 +141,26 @@ impl ArgBuf {
         // SAFETY: the buffer is 8-byte aligned, writable and at least `argsz` bytes long; the
         // kernel reads and writes at most `argsz` bytes of it.
         unsafe { ioctl_ptr(fd, request, self.words.as_mut_ptr()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_chain_walk_stops_at_end_limit_and_loops() {
+        let mut b = ArgBuf::new(64);
+        b.put_u32(0, 64);
+        // Header at 24 -> 40 -> back to 24 (a loop).
+        b.put_u32(24, 0x0001_0001);
+        b.put_u32(28, 40);
+        b.put_u32(40, 0x0002_0003);
+        b.put_u32(44, 24);
+        assert_eq!(b.capabilities(24), vec![(24, 1, 1), (40, 3, 2)]);
+        // argsz smaller than the chain: the second header is outside.
+        b.put_u32(0, 44);
+        assert_eq!(b.capabilities(24), vec![(24, 1, 1)]);
+        assert!(b.capabilities(0).is_empty());
     }
 }
