@@ -204,8 +204,21 @@ run_case() { # $1 line
     ok=1
     rc=0
     while [ "$iter" -le "$repeat" ]; do
-        timeout -s KILL "$tmo" sh -c "$cmd" </dev/null >/tmp/case.out 2>&1
+        # Own session and process group, so that a timeout kills everything the case started
+        # (a hung child of the command could otherwise keep a VFIO group open).
+        setsid sh -c "$cmd" </dev/null >/tmp/case.out 2>&1 &
+        cpid=$!
+        (
+            sleep "$tmo"
+            kill -KILL -- "-$cpid" 2>/dev/null
+        ) &
+        wpid=$!
+        wait "$cpid"
         rc=$?
+        kill "$wpid" 2>/dev/null
+        wait "$wpid" 2>/dev/null
+        # Whatever the case left running in its group goes too.
+        kill -KILL -- "-$cpid" 2>/dev/null
         if [ "$expect_fail" = 1 ]; then
             # Expected failure: a normal non-zero exit, not a kill by a signal or timeout.
             { [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ]; } || ok=0

@@ -131,6 +131,14 @@ impl Device {
         }
     }
 
+    /// The group a real device was opened through (kept open as long as the device is).
+    pub(crate) fn real_group(&self) -> Option<&Arc<Group>> {
+        match &self.backend {
+            Backend::Real { _group: group, .. } => Some(group),
+            Backend::Sim { .. } => None,
+        }
+    }
+
     /// Size and flags of BAR `index`, None when absent.
     pub fn bar_info(&self, index: u8) -> Option<BarInfo> {
         if index >= 6 {

@@ -140,6 +140,16 @@ impl HostMemory {
                 (ptr, Some(name))
             }
         };
+        // Fault every page in writable now. An untouched private anonymous page is the
+        // shared zero page until first written: pinning it for a device-reads-only mapping
+        // (VFIO_IOMMU_MAP_DMA without the write flag) would pin the zero page, and the data
+        // the program writes later would land in a fresh copy the device never sees (the
+        // device then reads zeros). The original zero-filled every buffer before mapping.
+        let page = page_size();
+        for off in (0..len.get()).step_by(page) {
+            // SAFETY: `off < len`, inside the mapping just created, writable.
+            unsafe { ptr.as_ptr().cast::<u8>().add(off).write_volatile(0) };
+        }
         // Children forked later must not share (copy-on-write) pages the device writes.
         // SAFETY: advises on the mapping just created, of exactly that length.
         let _ = unsafe { mman::madvise(ptr, len.get(), MmapAdvise::MADV_DONTFORK) };

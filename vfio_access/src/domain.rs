@@ -44,6 +44,19 @@ impl IommuDomain {
         self.allocator().free_ranges()
     }
 
+    /// The smallest IOMMU page size: IOVAs and sizes are multiples of it.
+    pub fn iova_page_size(&self) -> u64 {
+        self.allocator().page_size()
+    }
+
+    /// The VFIO container behind a real domain.
+    pub(crate) fn container(&self) -> Option<&Arc<Container>> {
+        match &self.kind {
+            DomainKind::Real(c) => Some(c),
+            DomainKind::Sim(_) => None,
+        }
+    }
+
     pub fn is_simulated(&self) -> bool {
         matches!(self.kind, DomainKind::Sim(_))
     }

@@ -15,6 +15,7 @@ use crate::error::{Result, VfioError};
 use crate::filter::{first_match, IdentityFilter};
 use crate::iova::IovaAllocator;
 use crate::location::LocationFilters;
+use crate::multiprocess::{self, Adopted};
 use crate::real::{uapi, Container, Group, RealDevice};
 use crate::sim::{DmaPort, SimBoard, SimConfigSpace, SimIommu, SIM_IOVA_PGSIZES, SIM_IOVA_RANGES};
 use crate::sysfs;
@@ -76,7 +77,15 @@ impl Session {
     /// Opens, through the kernel's VFIO, every PCI function that matches an identity
     /// filter and the location filters. A device that cannot be opened is left out with a
     /// printed reason; errors that stop everything (no usable container) are returned.
+    ///
+    /// In a secondary process (the environment variable
+    /// [`SECONDARY_ENV`](crate::multiprocess::SECONDARY_ENV) is set by a primary) nothing is
+    /// opened: the handed-over container, group and device fds are adopted instead and DMA
+    /// buffers are placed inside the secondary's IOVA window.
     pub fn open(options: &OpenOptions, filters: &[IdentityFilter]) -> Result<Session> {
+        if let Some(adopted) = multiprocess::adopted()? {
+            return Self::open_adopted(adopted, options, filters);
+        }
         let mut session = Session::from_parts(Vec::new(), Vec::new());
         let mut shared: Option<Arc<IommuDomain>> = None;
         let mut groups: HashMap<u32, (Arc<Group>, Arc<IommuDomain>)> = HashMap::new();
@@ -248,6 +257,7 @@ impl Session {
         options: &OpenOptions,
         filters: &[IdentityFilter],
     ) -> Result<Session> {
+        let window = multiprocess::secondary_window()?;
         let mut session = Session::from_parts(Vec::new(), Vec::new());
         let mut boards = boards;
         boards.sort_by_key(|b| b.location);
@@ -272,10 +282,12 @@ impl Session {
                     (Some(d), false) => Arc::clone(d),
                     _ => {
                         let page = 1 << SIM_IOVA_PGSIZES.trailing_zeros();
-                        let d = IommuDomain::new(
-                            DomainKind::Sim(SimIommu::new()),
-                            IovaAllocator::new(&SIM_IOVA_RANGES, page),
-                        );
+                        let mut allocator = IovaAllocator::new(&SIM_IOVA_RANGES, page);
+                        // A secondary keeps to the window its primary gave it.
+                        if let Some(w) = window {
+                            allocator.restrict(w);
+                        }
+                        let d = IommuDomain::new(DomainKind::Sim(SimIommu::new()), allocator);
                         session.domains.push(Arc::clone(&d));
                         if !options.isolate_iommu_groups {
                             shared = Some(Arc::clone(&d));
@@ -303,6 +315,85 @@ impl Session {
                 },
             );
             device.enable()?;
+            session.devices.push(device);
+        }
+        Ok(session)
+    }
+
+    /// The secondary's open: devices come only from the primary's handover. A matching
+    /// device the primary did not hand over is skipped (opening its group here would
+    /// either fail with EBUSY or set up a second container). Never calls `Group::open`.
+    pub(crate) fn open_adopted(
+        adopted: &Adopted,
+        options: &OpenOptions,
+        filters: &[IdentityFilter],
+    ) -> Result<Session> {
+        if adopted.simulated {
+            return Err(VfioError::Other(format!(
+                "this process was started by a simulated primary ({}): open simulated devices (--sim)",
+                multiprocess::SECONDARY_ENV
+            )));
+        }
+        let mut session = Session::from_parts(Vec::new(), Vec::new());
+        for info in sysfs::enumerate(&options.sysfs_root)? {
+            if !options.locations.matches(info.location) {
+                continue;
+            }
+            let Some(dma) = first_match(filters, &info.identity) else {
+                continue;
+            };
+            let name = format!(
+                "{} ({:04x}:{:04x})",
+                info.location, info.identity.vendor_id, info.identity.device_id
+            );
+            let Some(handed) = adopted.device(info.location) else {
+                let why = "it was not handed over by the primary process".to_string();
+                println!("Skipping device {name} as {why}");
+                session.skipped.push(format!("{name}: {why}"));
+                continue;
+            };
+            println!(
+                "Opening device {name} with IOMMU group {}",
+                handed.group_number
+            );
+            let real = handed
+                .device_fd
+                .try_clone()
+                .map_err(|e| {
+                    VfioError::Other(format!("dup of the device fd of {}: {e}", info.location))
+                })
+                .and_then(RealDevice::from_fd);
+            let real = match real {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{}: {e}", info.location);
+                    session.skipped.push(format!("{name}: {e}"));
+                    continue;
+                }
+            };
+            if !session
+                .domains
+                .iter()
+                .any(|d| Arc::ptr_eq(d, &handed.domain))
+            {
+                session.domains.push(Arc::clone(&handed.domain));
+            }
+            let device = Device::new(
+                info.location,
+                info.identity,
+                handed.group_number,
+                dma,
+                options.buffer_allocation,
+                Arc::clone(&handed.domain),
+                Backend::Real {
+                    device: real,
+                    _group: Arc::clone(&handed.group),
+                    resources: info.resources.clone(),
+                },
+            );
+            if let Err(e) = device.enable() {
+                println!("{e}");
+            }
             session.devices.push(device);
         }
         Ok(session)

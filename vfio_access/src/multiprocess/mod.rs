@@ -1,0 +1,35 @@
+//! Several processes sharing VFIO devices: a *primary* opens the container, the groups
+//! and the devices and launches *secondaries* that adopt what they are handed.
+//!
+//! Why this shape (spec sections 6, 7 and 12): a group file can be open only once (a
+//! secondary opening it gets EBUSY), IOVA space belongs to the container (secondaries
+//! allocating independently collide: EEXIST), and racing first mmaps of a BAR fail with
+//! EBUSY. So:
+//!
+//! - The primary opens everything close-on-exec, maps every BAR once before any secondary
+//!   starts ([`map_all_bars`]), gives each secondary a disjoint IOVA window inside the
+//!   container's ranges and below the smallest device address limit ([`partition`]), and
+//!   starts it with exactly the fds it needs made inheritable plus [`SECONDARY_ENV`]
+//!   describing them ([`Handover`], [`spawn_secondary`]).
+//! - `Session::open` in a secondary finds [`SECONDARY_ENV`] and adopts: it never opens a
+//!   group, never sets up the container, uses the handed device fds and allocates IOVAs
+//!   only in its window. `Session::open_sim` honours the window too.
+//! - When a secondary ends, however it ends, the primary unmaps its whole window
+//!   ([`run`]). The primary catches SIGINT/SIGTERM after forking and forwards them, so
+//!   every secondary gets them even when not run from a terminal.
+
+mod adopt;
+mod handover;
+mod launch;
+mod primary;
+mod signals;
+mod windows;
+
+pub(crate) use adopt::{adopted, secondary_window, Adopted};
+pub use handover::{HandedContainer, HandedDevice, Handover, SECONDARY_ENV};
+pub use launch::{resolve_executable, spawn_secondary, split_secondaries, SecondaryCommand};
+pub use primary::{
+    fd_display, handover_for, map_all_bars, plan_windows, run, summary_line, PrimaryOptions,
+    Secondary, SecondaryExit, SecondaryReport, WindowMode,
+};
+pub use windows::{parse_size, partition};
