@@ -5,45 +5,36 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use fpga_sim::board::{build_boards, BoardListError, BoardOptions, PlacedBoard};
 use vfio_access::multiprocess::{resolve_executable, split_secondaries, Secondary};
 use vfio_access::sim::SimBoard;
 use vfio_access::{edu, DmaCapability, IdMatch, IdentityFilter, PciIdentity, SimSelection};
 
-/// The identity filters of the FPGA designs, in matching order.
-///
-/// Provisional copy of the design table (xadc_and_identify spec 2.2: vendor 0x10ee, ten
-/// entries) until `identify_design` exports its own list; point this at it then.
+/// The identity filters of the FPGA designs, in matching order (the design table).
 pub fn design_filters() -> Vec<IdentityFilter> {
-    let sub = |sub_vendor: u16, sub_device: u16, dma: DmaCapability| IdentityFilter {
-        vendor_id: IdMatch::Value(0x10ee),
-        device_id: IdMatch::Any,
-        subsystem_vendor_id: IdMatch::Value(sub_vendor),
-        subsystem_device_id: IdMatch::Value(sub_device),
-        dma_capability: dma,
-    };
-    let project0 = IdentityFilter {
-        device_id: IdMatch::Value(0x7011),
-        ..sub(0, 0, DmaCapability::A64)
-    };
-    vec![
-        sub(2, 3, DmaCapability::A64),
-        sub(2, 2, DmaCapability::None),
-        sub(2, 4, DmaCapability::A64),
-        project0,
-        sub(2, 5, DmaCapability::A64),
-        sub(2, 6, DmaCapability::A64),
-        sub(2, 7, DmaCapability::A64),
-        sub(2, 8, DmaCapability::A64),
-        sub(2, 9, DmaCapability::A64),
-    ]
+    identify_design::designs::design_filters()
 }
 
-/// Simulated boards of the FPGA designs for a `--sim` choice.
-///
-/// Provisional: empty until `identify_design`/`fpga_sim` provide the design boards; point
-/// this at that function then.
-pub fn design_sim_boards(_selection: &SimSelection) -> Vec<SimBoard> {
-    Vec::new()
+/// Simulated boards of the FPGA designs for a `--sim` choice. Items of a board list that
+/// name `edu` devices are left to [`sim_boards`].
+pub fn design_sim_boards(selection: &SimSelection) -> Result<Vec<SimBoard>, BoardListError> {
+    let list = match selection {
+        SimSelection::Default => None,
+        SimSelection::Boards(list) => {
+            let designs: Vec<&str> = list
+                .split(',')
+                .filter(|item| !item.trim().to_ascii_lowercase().starts_with("edu"))
+                .collect();
+            if designs.is_empty() {
+                return Ok(Vec::new());
+            }
+            Some(designs.join(","))
+        }
+    };
+    Ok(build_boards(list.as_deref(), &BoardOptions::from_env())?
+        .iter()
+        .map(PlacedBoard::sim_board)
+        .collect())
 }
 
 /// Known DMA address widths of non-FPGA devices opened with `--pci-id`.
@@ -87,18 +78,21 @@ pub fn parse_pci_id(text: &str) -> Result<IdentityFilter, String> {
 
 /// Simulated boards for the `--pci-id` filters (edu boards when a filter matches edu) and
 /// the FPGA designs.
-pub fn sim_boards(selection: &SimSelection, pci_ids: &[IdentityFilter]) -> Vec<SimBoard> {
+pub fn sim_boards(
+    selection: &SimSelection,
+    pci_ids: &[IdentityFilter],
+) -> Result<Vec<SimBoard>, BoardListError> {
     let edu_identity = PciIdentity {
         vendor_id: edu::VENDOR_ID,
         device_id: edu::DEVICE_ID,
         subsystem_vendor_id: 0x1af4,
         subsystem_device_id: 0x1100,
     };
-    let mut boards = design_sim_boards(selection);
+    let mut boards = design_sim_boards(selection)?;
     if pci_ids.iter().any(|f| f.matches(&edu_identity)) {
         boards.extend(edu::sim_boards(selection));
     }
-    boards
+    Ok(boards)
 }
 
 /// Splits the secondaries' command lines and finds each executable (next to `beside`

@@ -100,8 +100,17 @@ fn pci_ids_parse_with_known_dma_widths() {
     for bad in ["", "1234", "1234:", "12345:1", "x:1", "1:2:3", "1:2:3:4:5"] {
         assert!(parse_pci_id(bad).is_err(), "{bad}");
     }
-    assert_eq!(sim_boards(&SimSelection::Default, &[edu]).len(), 3);
-    assert!(sim_boards(&SimSelection::Default, &[full]).is_empty());
+    // The default set: three FPGA design boards, plus three edu devices when asked for.
+    assert_eq!(sim_boards(&SimSelection::Default, &[edu]).unwrap().len(), 6);
+    assert_eq!(
+        sim_boards(&SimSelection::Default, &[full]).unwrap().len(),
+        3
+    );
+    let only_edu = SimSelection::Boards("edu@0000:00:03.0".into());
+    assert_eq!(sim_boards(&only_edu, &[edu]).unwrap().len(), 1);
+    let mixed = SimSelection::Boards("edu,dma_blkram@0000:03:00.0".into());
+    assert_eq!(sim_boards(&mixed, &[edu]).unwrap().len(), 2);
+    assert!(sim_boards(&SimSelection::Boards("no_such_design".into()), &[]).is_err());
 }
 
 fn windows_of(dir: &Path, names: &[&str]) -> Vec<IovaRange> {
@@ -157,9 +166,13 @@ fn sim_run_with_three_secondaries() {
     );
     let w = windows_of(dir.path(), &["a.txt", "b.txt", "c.txt"]);
     for (i, a) in w.iter().enumerate() {
+        // The default boards are 64-bit DMA capable: windows lie inside the simulated
+        // IOMMU's ranges (39 address bits, MSI window excluded).
+        assert!(a.end <= 0x7f_ffff_ffff, "{a:?} beyond the IOVA ranges");
         assert!(
-            a.end <= 0xffff_ffff,
-            "no device: windows stay below 4 GiB: {a:?}"
+            a.intersect(&IovaRange::new(0xfee0_0000, 0xfeef_ffff))
+                .is_none(),
+            "{a:?} overlaps the MSI window"
         );
         for b in &w[i + 1..] {
             assert!(a.intersect(b).is_none(), "{a:?} overlaps {b:?}");

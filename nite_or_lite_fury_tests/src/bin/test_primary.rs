@@ -69,9 +69,11 @@ fn run(args: Args) -> Result<()> {
     let options = args.devices.open_options();
     let simulation = args.devices.simulation();
     let session = match &simulation {
-        Some(sel) => {
-            Session::open_sim(launcher::sim_boards(sel, &args.pci_ids), &options, &filters)?
-        }
+        Some(sel) => Session::open_sim(
+            launcher::sim_boards(sel, &args.pci_ids)?,
+            &options,
+            &filters,
+        )?,
         None => Session::open(&options, &filters)?,
     };
     let windows = if args.no_iova_windows {
