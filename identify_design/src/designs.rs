@@ -37,6 +37,9 @@ pub struct DesignInfo {
     pub id: DesignId,
     /// The display name printed by the tools.
     pub name: &'static str,
+    /// The FPGA part the design is built for (the first entry when a sub-device id is
+    /// shared, e.g. i2c_probe on TEF1001); bitstreams for it must carry its IDCODE.
+    pub fpga_part: &'static str,
     pub filter: IdentityFilter,
     pub layout: Layout,
     /// Fury Project-0: the GPIO 0 tag (BAR 0 offset 0) that must be read to accept it.
@@ -125,6 +128,7 @@ pub const DESIGNS: [DesignInfo; 10] = [
     DesignInfo {
         id: DesignId::DmaBlkram,
         name: "dma_blkram (TEF1001)",
+        fpga_part: "xc7k160tfbg676-2",
         filter: in_house(0x0003, DmaCapability::A64),
         layout: Layout {
             dma: dma(0, 0x12_0000),
@@ -135,6 +139,7 @@ pub const DESIGNS: [DesignInfo; 10] = [
     DesignInfo {
         id: DesignId::I2cProbe,
         name: "i2c_probe (TEF1001) or TOSING_160T_quad_spi",
+        fpga_part: "xc7k160tfbg676-2",
         filter: in_house(0x0002, DmaCapability::None),
         layout: Layout {
             quad_spi: at(0x2000),
@@ -148,6 +153,7 @@ pub const DESIGNS: [DesignInfo; 10] = [
     DesignInfo {
         id: DesignId::Tosing160tDmaDdr3,
         name: "TOSING_160T_dma_ddr3",
+        fpga_part: "xc7k160tffg676-2",
         filter: in_house(0x0004, DmaCapability::A64),
         layout: small_bar(0x4000_0000),
         fury_tag: None,
@@ -155,6 +161,7 @@ pub const DESIGNS: [DesignInfo; 10] = [
     DesignInfo {
         id: DesignId::LitefuryProject0,
         name: "Litefury Project-0",
+        fpga_part: "xc7a100tfgg484-2",
         filter: FURY_FILTER,
         layout: fury(0x2000_0000),
         fury_tag: Some(LITE_TAG),
@@ -162,6 +169,7 @@ pub const DESIGNS: [DesignInfo; 10] = [
     DesignInfo {
         id: DesignId::NitefuryProject0,
         name: "Nitefury Project-0",
+        fpga_part: "xc7a200tfbg484-2",
         filter: FURY_FILTER,
         layout: fury(0x4000_0000),
         fury_tag: Some(NITE_TAG),
@@ -169,6 +177,7 @@ pub const DESIGNS: [DesignInfo; 10] = [
     DesignInfo {
         id: DesignId::Tef1001DmaDdr3,
         name: "TEF1001_dma_ddr3",
+        fpga_part: "xc7k160tfbg676-2",
         filter: in_house(0x0005, DmaCapability::A64),
         layout: tef1001(0x2_0000_0000),
         fury_tag: None,
@@ -176,6 +185,7 @@ pub const DESIGNS: [DesignInfo; 10] = [
     DesignInfo {
         id: DesignId::NiteFuryDmaDdr3,
         name: "NiteFury_dma_ddr3",
+        fpga_part: "xc7a200tfbg484-2",
         filter: in_house(0x0006, DmaCapability::A64),
         layout: small_bar(0x4000_0000),
         fury_tag: None,
@@ -183,6 +193,7 @@ pub const DESIGNS: [DesignInfo; 10] = [
     DesignInfo {
         id: DesignId::Tef1001DmaStreamLoopback,
         name: "TEF1001_dma_stream_loopback",
+        fpga_part: "xc7k160tfbg676-2",
         filter: in_house(0x0007, DmaCapability::A64),
         layout: tef1001(0),
         fury_tag: None,
@@ -190,6 +201,7 @@ pub const DESIGNS: [DesignInfo; 10] = [
     DesignInfo {
         id: DesignId::NiteFuryDmaStreamLoopback,
         name: "NiteFury_dma_stream_loopback",
+        fpga_part: "xc7a200tfbg484-2",
         filter: in_house(0x0008, DmaCapability::A64),
         layout: small_bar(0),
         fury_tag: None,
@@ -197,6 +209,7 @@ pub const DESIGNS: [DesignInfo; 10] = [
     DesignInfo {
         id: DesignId::Tosing160tDmaStreamLoopback,
         name: "TOSING_160T_dma_stream_loopback",
+        fpga_part: "xc7k160tffg676-2",
         filter: in_house(0x0009, DmaCapability::A64),
         layout: small_bar(0),
         fury_tag: None,

@@ -219,7 +219,7 @@ fn wrong_fpga_image_is_refused_and_flash_unchanged() {
         "7k160tfbg676",
     );
     let err = failed(&sim.run(&["--sim", "-d", NITEFURY, "--program", bit.to_str().unwrap()]));
-    assert!(err.contains("is for 7K160T (IDCODE 0x0364C093) but NiteFury_dma_stream_loopback has a xc7a200tfbg484 (IDCODE 0x03636093); nothing was erased"), "{err}");
+    assert!(err.contains("is for 7K160T (IDCODE 0x0364C093) but NiteFury_dma_stream_loopback has a xc7a200tfbg484-2 (IDCODE 0x03636093); nothing was erased"), "{err}");
     assert_eq!(std::fs::read(&file).unwrap(), before);
 
     // Too large for the flash.

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use identify_design::{open_designs, DesignId, IdentifiedDesign, OpenedDesigns};
+use identify_design::{open_designs, IdentifiedDesign, OpenedDesigns};
 use indicatif::{ProgressBar, ProgressStyle};
 use vfio_access::{cli, Device, DeviceArgs};
 use xilinx_quad_spi::bitstream::{device_name, idcode_for_part, parse_flash, LoadedBitstream};
@@ -72,21 +72,6 @@ fn parse_number(text: &str) -> Result<u64, String> {
 }
 
 /// The FPGA part of each design's board.
-// TODO(identify_design): use the design table's part name once it has one.
-fn design_fpga_part(design: DesignId) -> &'static str {
-    match design {
-        DesignId::DmaBlkram
-        | DesignId::I2cProbe
-        | DesignId::Tef1001DmaDdr3
-        | DesignId::Tef1001DmaStreamLoopback => "xc7k160tfbg676",
-        DesignId::Tosing160tDmaDdr3 | DesignId::Tosing160tDmaStreamLoopback => "xc7k160tffg676",
-        DesignId::NitefuryProject0
-        | DesignId::NiteFuryDmaDdr3
-        | DesignId::NiteFuryDmaStreamLoopback => "xc7a200tfbg484",
-        DesignId::LitefuryProject0 => "xc7a100tfgg484",
-    }
-}
-
 /// Progress bars on a terminal.
 struct Bars {
     bar: Option<ProgressBar>,
@@ -235,7 +220,7 @@ fn do_program(
             "Warning: {name} is not a valid bitstream ({why}); programming it because of --force"
         );
     }
-    let part = design_fpga_part(design.design);
+    let part = design.design.info().fpga_part;
     let expected = idcode_for_part(part);
     match (parsed.idcode(), expected) {
         (Some(found), Some(want)) if found != want => {
