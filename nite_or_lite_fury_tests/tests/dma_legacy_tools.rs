@@ -1,0 +1,174 @@
+//! test_ddr and time_dma_blkram against simulated boards, CI-sized.
+
+use std::process::Command;
+
+fn run(exe: &str, args: &[&str], fault: Option<&str>) -> (String, i32) {
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
+        .env_remove("FPGA_SIO_SIM")
+        .env_remove("FPGA_SIM_XDMA_FAULT");
+    if let Some(f) = fault {
+        cmd.env("FPGA_SIM_XDMA_FAULT", f);
+    }
+    let out = cmd.output().expect("tool runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+const TEST_DDR: &str = env!("CARGO_BIN_EXE_test_ddr");
+const TIME_BLKRAM: &str = env!("CARGO_BIN_EXE_time_dma_blkram");
+
+#[test]
+fn test_ddr_on_both_fury_boards() {
+    for (design, board) in [
+        ("Nitefury_Project-0", "NiteFury"),
+        ("Litefury_Project-0", "LiteFury"),
+    ] {
+        let sim = format!("--sim={design}");
+        let (out, code) = run(
+            TEST_DDR,
+            &[&sim, "--ddr_size_limit", "0x100000", "--iterations", "3"],
+            None,
+        );
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains(&format!(
+                "Testing {board} board version 0x2 with DDR size 0x100000 for PCI device "
+            )),
+            "{out}"
+        );
+        assert!(out.contains("Size of DMA descriptors used for h2c: [0]=0x100000\nSize of DMA descriptors used for c2h: [0]=0x100000\n"));
+        assert_eq!(out.matches("Test pattern pass\n").count(), 3);
+        assert!(
+            out.contains("host-to-card DMA timing for 3 transfers of 1048576 bytes:\n   Min = ")
+        );
+        assert!(
+            out.contains("card-to-host DMA timing for 3 transfers of 1048576 bytes:\n   Min = ")
+        );
+    }
+    // One page at a time.
+    let (out, code) = run(
+        TEST_DDR,
+        &[
+            "--sim=Nitefury_Project-0",
+            "--ddr_size_limit",
+            "0x10000",
+            "--iterations",
+            "1",
+            "-l",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Size of DMA descriptors used for c2h: [0]=0x1000\n"));
+    assert!(out.contains("card-to-host DMA timing for 16 transfers of 4096 bytes:\n"));
+}
+
+#[test]
+fn golden_descriptor_sizes_for_the_whole_ddr() {
+    let (out, code) = run(
+        TEST_DDR,
+        &["--sim=Nitefury_Project-0", "--iterations", "0"],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("\nSize of DMA descriptors used for h2c: [0]=0xfffffff [1]=0xfffffff [2]=0xfffffff [3]=0xfffffff [4]=0x4\n"), "{out}");
+    let (out, _) = run(
+        TEST_DDR,
+        &[
+            "--sim=Nitefury_Project-0",
+            "--iterations",
+            "0",
+            "-a",
+            "4096",
+        ],
+        None,
+    );
+    assert!(out.contains("\nSize of DMA descriptors used for h2c: [0]=0xffff000 [1]=0xffff000 [2]=0xffff000 [3]=0xffff000 [4]=0x4000\n"), "{out}");
+}
+
+#[test]
+fn test_ddr_reports_a_corrupted_word_and_a_stall() {
+    let (out, code) = run(
+        TEST_DDR,
+        &[
+            "--sim=Nitefury_Project-0",
+            "--ddr_size_limit",
+            "0x10000",
+            "--iterations",
+            "2",
+        ],
+        Some("corrupt_word:h2c0@300"),
+    );
+    assert_eq!(code, 1, "{out}");
+    let mut p = xilinx_dma_bridge::TestPattern::new(0);
+    p.advance(300);
+    let e = p.value();
+    assert!(
+        out.contains(&format!(
+            "DDR word[300] actual=0x{:x} expected=0x{e:x}\n",
+            !e
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("timing for"), "{out}");
+    let (out, code) = run(
+        TEST_DDR,
+        &[
+            "--sim=Nitefury_Project-0",
+            "--ddr_size_limit",
+            "0x10000",
+            "--iterations",
+            "2",
+            "--timeout-seconds",
+            "0.5",
+        ],
+        Some("stall:c2h0"),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "Transfer timed out. channel_status=0x1 with 0 out of 1 descriptors completed\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn time_dma_blkram_on_dma_blkram() {
+    let (out, code) = run(
+        TIME_BLKRAM,
+        &[
+            "--sim=dma_blkram",
+            "--iterations",
+            "20",
+            "-c",
+            "1",
+            "-h",
+            "0",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Testing dma_blkram device with memory size 0x120000 for PCI device "),
+        "{out}"
+    );
+    assert!(out.contains(" h2c_chan 1 c2h chan 0\nSize of DMA descriptors used for h2c: [0]=0x120000\nSize of DMA descriptors used for c2h: [0]=0x120000\nTest pattern pass\nhost-to-card DMA timing for 20 transfers of 1179648 bytes:\n"), "{out}");
+    let (out, code) = run(
+        TIME_BLKRAM,
+        &["--sim=dma_blkram", "--iterations", "2"],
+        Some("descriptor_error:c2h0"),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Transfer completed with error. channel_status=0x80000 with 1 out of 1 descriptors completed\n"), "{out}");
+    // No dma_blkram board: nothing tested is a failure.
+    let (_, code) = run(
+        TIME_BLKRAM,
+        &["--sim=TEF1001_dma_ddr3", "--iterations", "1"],
+        None,
+    );
+    assert_eq!(code, 1);
+}

@@ -1,0 +1,61 @@
+//! The identified designs that have a DMA bridge, as the DMA tools walk them.
+
+use identify_design::{DmaBridge, IdentifiedDesign, OpenedDesigns};
+use vfio_access::Device;
+
+/// One design with a DMA bridge, in the device it was found in.
+#[derive(Clone, Copy)]
+pub struct DmaDesign<'a> {
+    pub design: &'a IdentifiedDesign,
+    pub device: &'a Device,
+    pub bridge: DmaBridge,
+}
+
+impl DmaDesign<'_> {
+    pub fn name(&self) -> &'static str {
+        self.design.name()
+    }
+
+    /// `<name> design[ version 0x<v>]`.
+    pub fn name_and_version(&self) -> String {
+        match self.design.board_version {
+            Some(v) => format!("{} design version 0x{v:x}", self.name()),
+            None => format!("{} design", self.name()),
+        }
+    }
+
+    /// `PCI device <bdf> IOMMU group <g>`.
+    pub fn pci_text(&self) -> String {
+        format!(
+            "PCI device {} IOMMU group {}",
+            self.design.location, self.design.iommu_group
+        )
+    }
+
+    /// `Testing <name> design[ version 0x<v>] with AXI stream|memory size 0x<size>`.
+    pub fn testing_header(&self) -> String {
+        if self.bridge.is_stream() {
+            format!("Testing {} with AXI stream", self.name_and_version())
+        } else {
+            format!(
+                "Testing {} with memory size 0x{:x}",
+                self.name_and_version(),
+                self.bridge.memory_size
+            )
+        }
+    }
+}
+
+/// Designs with a DMA bridge, in identification order.
+pub fn dma_designs(opened: &OpenedDesigns) -> Vec<DmaDesign<'_>> {
+    opened
+        .iter()
+        .filter_map(|(design, device)| {
+            design.dma.map(|bridge| DmaDesign {
+                design,
+                device,
+                bridge,
+            })
+        })
+        .collect()
+}

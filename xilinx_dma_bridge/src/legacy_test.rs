@@ -1,0 +1,153 @@
+//! The 2023 memory test scheme shared by `test_ddr` and `time_dma_blkram` (fact sheet
+//! 7.4): fill the host buffer with the next pattern words, one H2C transfer of the whole
+//! (possibly limited) card memory, read it back by C2H (whole, or one page at a time) and
+//! verify; H2C and C2H timed separately.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use vfio_access::timing::TransferTiming;
+use vfio_access::{Device, DmaAccess};
+
+use crate::discovery::Direction;
+use crate::mapping::{descriptors_mapping_bytes, SubAllocator};
+use crate::pattern::{iterations_for, TestPattern};
+use crate::single_transfer::{SingleTransfer, TransferState};
+
+/// Page size used by the one-page-at-a-time C2H mode.
+pub const PAGE: u64 = 4096;
+
+/// What to test.
+#[derive(Debug, Clone)]
+pub struct LegacyTest {
+    /// `DDR` or `BLKRAM`, the prefix of mismatch lines.
+    pub memory_name: &'static str,
+    pub bar_index: u8,
+    pub memory_size: u64,
+    pub h2c_channel: u8,
+    pub c2h_channel: u8,
+    pub min_size_alignment: u64,
+    /// Read back one page per C2H transfer (`-l`).
+    pub c2h_one_page: bool,
+    /// Print `Test pattern pass` after every iteration (test_ddr) or once (time_dma_blkram).
+    pub pass_every_iteration: bool,
+    pub iterations: Option<u64>,
+    pub timeout: Duration,
+}
+
+fn transfer(t: &mut SingleTransfer, timing: &mut TransferTiming) -> Result<(), String> {
+    timing.start();
+    match t.run() {
+        TransferState::Complete => {
+            timing.stop();
+            Ok(())
+        }
+        TransferState::Error(m) | TransferState::Timeout(m) => Err(m),
+        TransferState::InProgress => Err("transfer still in progress".into()),
+    }
+}
+
+/// Runs the test, printing its lines; true when it passed.
+pub fn run_legacy_test(device: &Device, t: &LegacyTest) -> bool {
+    let size = t.memory_size / 4 * 4;
+    let c2h_len = if t.c2h_one_page { PAGE.min(size) } else { size };
+    let alloc = |n: u64, access| match device.alloc_dma(n as usize, access) {
+        Ok(b) => Some(Arc::new(b)),
+        Err(e) => {
+            println!("{e}");
+            None
+        }
+    };
+    let Some(descriptors) = alloc(
+        (2 * descriptors_mapping_bytes(size.div_ceil(0x0FFF_F000) as usize + 1, false)) as u64,
+        DmaAccess::READ_WRITE,
+    ) else {
+        return false;
+    };
+    let (Some(h2c_data), Some(c2h_data)) = (
+        alloc(size, DmaAccess::READ),
+        alloc(c2h_len, DmaAccess::WRITE),
+    ) else {
+        return false;
+    };
+    let mut sub = SubAllocator::new(descriptors);
+    let init = |sub: &mut SubAllocator, dir, ch, data: &vfio_access::DmaBuffer, len| {
+        SingleTransfer::init(
+            device,
+            t.bar_index,
+            dir,
+            ch,
+            data,
+            0,
+            len,
+            t.min_size_alignment,
+            sub,
+            Some(t.timeout),
+        )
+    };
+    let mut h2c = match init(&mut sub, Direction::H2C, t.h2c_channel, &h2c_data, size) {
+        Ok(x) => x,
+        Err(e) => {
+            println!("{e}");
+            return false;
+        }
+    };
+    let mut c2h = match init(&mut sub, Direction::C2H, t.c2h_channel, &c2h_data, c2h_len) {
+        Ok(x) => x,
+        Err(e) => {
+            println!("{e}");
+            return false;
+        }
+    };
+    println!("{}", h2c.descriptor_sizes_line());
+    println!("{}", c2h.descriptor_sizes_line());
+    let mut h2c_timing = TransferTiming::new("host-to-card DMA", size);
+    let mut c2h_timing = TransferTiming::new("card-to-host DMA", c2h_len);
+    let mut tx = TestPattern::new(0);
+    let mut rx = TestPattern::new(0);
+    let iterations = t.iterations.unwrap_or_else(|| iterations_for(size / 4));
+    let mut passed = true;
+    'iterations: for _ in 0..iterations {
+        tx.populate(&h2c_data, 0, (size / 4) as usize);
+        if let Err(m) = transfer(&mut h2c, &mut h2c_timing) {
+            println!("{m}");
+            passed = false;
+            break;
+        }
+        let mut at = 0;
+        while at < size {
+            let len = c2h_len.min(size - at);
+            c2h.set_card_start_address(at);
+            if let Err(m) = transfer(&mut c2h, &mut c2h_timing) {
+                println!("{m}");
+                passed = false;
+                break 'iterations;
+            }
+            if let Err(m) = rx.verify(&c2h_data, 0, (len / 4) as usize) {
+                println!(
+                    "{} word[{}] actual=0x{:x} expected=0x{:x}",
+                    t.memory_name,
+                    at / 4 + m.index,
+                    m.actual,
+                    m.expected
+                );
+                passed = false;
+                break 'iterations;
+            }
+            at += len;
+        }
+        if t.pass_every_iteration {
+            println!("Test pattern pass");
+        }
+    }
+    h2c.stop();
+    c2h.stop();
+    if !passed {
+        return false;
+    }
+    if !t.pass_every_iteration {
+        println!("Test pattern pass");
+    }
+    print!("{h2c_timing}{c2h_timing}");
+    true
+}

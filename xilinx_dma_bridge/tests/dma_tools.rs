@@ -1,0 +1,354 @@
+//! The DMA tools against simulated boards: each passes on the designs it applies to, with
+//! CI-sized options; injected faults give the fact sheet's failure text, a non-zero exit
+//! and no hang; golden tests for the fixed lines.
+
+use std::process::{Command, Output};
+
+const BRIDGE: &str = env!("CARGO_BIN_EXE_test_dma_bridge");
+const PARALLEL: &str = env!("CARGO_BIN_EXE_test_dma_bridge_parallel_streams");
+
+fn run(exe: &str, args: &[&str], fault: Option<&str>) -> (String, i32) {
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
+        .env_remove("FPGA_SIO_SIM")
+        .env_remove("FPGA_SIM_XDMA_FAULT");
+    if let Some(f) = fault {
+        cmd.env("FPGA_SIM_XDMA_FAULT", f);
+    }
+    let Output {
+        stdout,
+        stderr,
+        status,
+    } = cmd.output().expect("tool runs");
+    let text = String::from_utf8_lossy(&stdout).into_owned();
+    let code = status.code().unwrap_or(-1);
+    if !String::from_utf8_lossy(&stderr).is_empty() {
+        eprintln!("stderr: {}", String::from_utf8_lossy(&stderr));
+    }
+    (text, code)
+}
+
+const SMALL_BRIDGE: &[&str] = &[
+    "--stream_mapping_size",
+    "0x40000,0x40000",
+    "--stream_num_descriptors",
+    "16,16",
+    "--transfer_length",
+    "0x10000,0x8000",
+    "--card_memory_limit",
+    "0x100000",
+    "--max_buffer_size",
+    "0x40000",
+    "--iterations",
+    "2",
+    "--timeout-seconds",
+    "1",
+];
+
+fn bridge(design: &str, extra: &[&str], fault: Option<&str>) -> (String, i32) {
+    let sim = format!("--sim={design}");
+    let mut args = vec![sim.as_str()];
+    args.extend_from_slice(SMALL_BRIDGE);
+    args.extend_from_slice(extra);
+    run(BRIDGE, &args, fault)
+}
+
+#[test]
+fn test_dma_bridge_passes_on_every_dma_design() {
+    for design in [
+        "dma_blkram",
+        "TOSING_160T_dma_ddr3",
+        "Litefury_Project-0",
+        "Nitefury_Project-0",
+        "TEF1001_dma_ddr3",
+        "NiteFury_dma_ddr3",
+        "TEF1001_dma_stream_loopback",
+        "NiteFury_dma_stream_loopback",
+        "TOSING_160T_dma_stream_loopback",
+    ] {
+        let (out, code) = bridge(design, &[], None);
+        assert_eq!(code, 0, "{design}:\n{out}");
+        assert!(out.ends_with("\nOverall PASS\n"), "{design}:\n{out}");
+        assert!(!out.contains("TEST FAIL"), "{design}:\n{out}");
+        let passes = out.matches("TEST PASS").count();
+        assert!(passes >= 2, "{design}: {passes} tests\n{out}");
+    }
+}
+
+#[test]
+fn golden_lines_of_test_dma_bridge() {
+    let (out, code) = bridge("TEF1001_dma_ddr3", &[], None);
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| l.starts_with("Testing TEF1001_dma_ddr3"))
+        .expect("header");
+    assert_eq!(
+        lines[i],
+        "Testing TEF1001_dma_ddr3 design with memory size 0x200000000"
+    );
+    assert!(lines[i + 1].starts_with("PCI device ") && lines[i + 1].contains(" IOMMU group "));
+    assert_eq!(lines[i + 2], "");
+    assert_eq!(
+        lines[i + 3],
+        "Testing using 4 buffers of size 0x40000 bytes, H2C channel 0 C2H channel 0"
+    );
+    assert_eq!(
+        lines[i + 4],
+        "populate test pattern timing for 2 transfers of 1048576 bytes:"
+    );
+    assert!(lines[i + 5].starts_with("   Min = ") && lines[i + 5].ends_with(" (Mbytes/sec)"));
+    assert!(lines[i + 6].starts_with("  Mean = "));
+    assert!(lines[i + 7].starts_with("   Max = "));
+    assert_eq!(
+        lines[i + 8],
+        "host-to-card and card-to-host DMA timing for 2 transfers of 1048576 bytes:"
+    );
+    assert_eq!(
+        lines[i + 12],
+        "verify test pattern timing for 2 transfers of 1048576 bytes:"
+    );
+    assert_eq!(lines[i + 16], "TEST PASS");
+    assert!(out.contains(
+        "\nTesting using:\n  H2C channel 0 transfer length 0x10000 bytes with 16 descriptors\n  C2H channel 0 transfer length 0x8000 bytes with 32 descriptors\n"
+    ));
+    let (out, _) = bridge("TOSING_160T_dma_stream_loopback", &[], None);
+    assert!(out.contains("Testing TOSING_160T_dma_stream_loopback design with AXI stream\n"));
+    assert!(out.contains("\nTesting streams using H2C 16 buffers of size 0x4000 bytes, C2H 16 buffers of size 0x4000 bytes, H2C channel 0 C2H channel 1\n"));
+    assert!(out.contains(
+        "C2H 16 buffers of size 0x4000 bytes in continuous mode, H2C channel 1 C2H channel 0\n"
+    ));
+    assert!(out.contains("\nTesting streams with variable size buffers:\n  H2C mapping size 0x40000 max transfer length 0x10000 channel ID 0\n  C2H mapping size 0x40000 max transfer length 0x8000 channel ID 1\n"));
+    let (out, _) = bridge("Nitefury_Project-0", &[], None);
+    assert!(
+        out.contains("Testing Nitefury Project-0 design version 0x2 with memory size 0x40000000\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_options_fail() {
+    let (out, code) = run(
+        BRIDGE,
+        &["--sim=dma_blkram", "--enabled_tests", "bogus"],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert_eq!(out, "enabled_tests contains unknown test name bogus\n");
+    let (out, code) = run(
+        BRIDGE,
+        &["--sim=dma_blkram", "--stream_mapping_size", "6,8"],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert_eq!(out, "stream_mapping_size not a multiple of words\n");
+    let (_, code) = run(
+        BRIDGE,
+        &["--sim=dma_blkram", "--max_buffer_size", "zz"],
+        None,
+    );
+    assert_ne!(code, 0);
+}
+
+#[test]
+fn stalled_engine_times_out_and_finalisation_reports_it() {
+    let (out, code) = bridge(
+        "dma_blkram",
+        &["--enabled_tests", "memory_fixed_buffers"],
+        Some("stall:h2c0"),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("TEST FAIL:\n  H2C failure : Timeout: channel_status=0x1 (busy) num_descriptors_started=4 num_completed_descriptors=0 next_started_descriptor_index=0 next_completed_descriptor_index=0 channel_id=0 direction=H2C device="), "{out}");
+    assert!(
+        out.contains(" (+timeout waiting for idle at finalisation)\n"),
+        "{out}"
+    );
+    let first = out
+        .split("\nTesting using")
+        .nth(1)
+        .expect("first combination");
+    assert!(first.contains("TEST FAIL:"), "{out}");
+    assert!(
+        !first.contains("timing for"),
+        "no throughput for a failed transfer:\n{out}"
+    );
+    assert!(out.ends_with("\nOverall FAIL\n"));
+}
+
+#[test]
+fn iommu_fault_on_descriptor_fetch() {
+    let (out, code) = bridge(
+        "dma_blkram",
+        &["--enabled_tests", "memory_fixed_buffers"],
+        Some("iommu_fault:c2h0"),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("  C2H failure : Timeout: channel_status=0x80010 (descriptor error: unsupported request, magic stopped) num_descriptors_started=4 num_completed_descriptors=0 "), "{out}");
+}
+
+#[test]
+fn descriptor_error_is_reported_through_the_writeback() {
+    let (out, code) = bridge(
+        "TEF1001_dma_stream_loopback",
+        &[
+            "--enabled_tests",
+            "stream_fixed_buffers",
+            "--max_channel_combinations",
+            "1",
+        ],
+        Some("descriptor_error:h2c0@3"),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("  H2C failure : Error reported in descriptor write back: channel_status=0x80000 (descriptor error: unsupported request) num_descriptors_started="), "{out}");
+}
+
+#[test]
+fn corrupted_word_is_caught_by_each_verifier() {
+    let (out, code) = bridge(
+        "NiteFury_dma_ddr3",
+        &["--enabled_tests", "memory_fixed_buffers"],
+        Some("corrupt_word:c2h0@7"),
+    );
+    assert_eq!(code, 1, "{out}");
+    // The word is inverted on its way back to the host.
+    let mut p = xilinx_dma_bridge::TestPattern::new(0);
+    p.advance(7);
+    let e = p.value();
+    assert!(
+        out.contains(&format!(
+            "  C2H failure : DDR word[7] actual=0x{:x} expected=0x{e:x}\n",
+            !e
+        )),
+        "{out}"
+    );
+    let (out, code) = run(
+        PARALLEL,
+        &[
+            "--sim=TEF1001_dma_stream_loopback",
+            "--stream_device",
+            "0000:15:00.0,0",
+            // Stop at once: exactly one lap of the ring, so the corrupted buffer is not
+            // overwritten before verification.
+            "--duration",
+            "0",
+            "--stream_mapping_size",
+            "0x100000",
+        ],
+        Some("corrupt_word:c2h1@5"),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("  0000:15:00.0 C2H channel 1 failure : word[5] actual=0x9dad1afc expected=0x6252e503\n"), "{out}");
+    assert!(out.ends_with("\nOverall FAIL\n"));
+}
+
+#[test]
+fn parallel_streams_on_default_boards() {
+    let (out, code) = run(
+        PARALLEL,
+        &[
+            "--sim",
+            "--duration",
+            "1",
+            "--stream_mapping_size",
+            "0x100000",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Using num_descriptors=64 bytes_per_buffer=0x4000 data_mapping_size_words=0x40000"
+    );
+    for sel in [
+        "Selecting test of TEF1001_dma_stream_loopback design PCI device 0000:15:00.0 IOMMU group 41 H2C channel 0 C2H channel 1",
+        "Selecting test of TEF1001_dma_stream_loopback design PCI device 0000:15:00.0 IOMMU group 41 H2C channel 1 C2H channel 0",
+        "Selecting test of NiteFury_dma_stream_loopback design PCI device 0000:30:00.0 IOMMU group 89 H2C channel 0 C2H channel 1",
+        "Selecting test of NiteFury_dma_stream_loopback design PCI device 0000:30:00.0 IOMMU group 89 H2C channel 1 C2H channel 0",
+    ] {
+        assert!(lines.contains(&sel), "{sel}\n{out}");
+    }
+    assert!(lines.contains(&"Press Ctrl-C to stop test"));
+    let s = lines
+        .iter()
+        .position(|l| *l == "Overall test statistics:")
+        .expect("statistics");
+    for (k, label) in [
+        "0000:15:00.0 0 -> 1",
+        "0000:15:00.0 1 -> 0",
+        "0000:30:00.0 0 -> 1",
+        "0000:30:00.0 1 -> 0",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let l = lines[s + 1 + k];
+        let rest = l
+            .strip_prefix(&format!("  {label} "))
+            .unwrap_or_else(|| panic!("{l}"));
+        let (rate, tail) = rest.split_once(" Mbytes/sec (").expect("rate");
+        assert_eq!(rate.split_once('.').map(|(_, d)| d.len()), Some(3), "{l}");
+        let (bytes, secs) = tail.split_once(" bytes in ").expect("bytes");
+        assert_eq!(bytes.parse::<u64>().unwrap() % 0x4000, 0);
+        let secs = secs.strip_suffix(" secs)").expect("secs");
+        assert_eq!(secs.split_once('.').map(|(_, d)| d.len()), Some(6), "{l}");
+        assert!(lines.contains(&format!("{label} Test pattern verified in 262144 words").as_str()));
+    }
+    assert_eq!(lines[s + 5], "");
+    assert!(out.ends_with("\n\nOverall PASS\n"));
+}
+
+#[test]
+fn parallel_streams_stops_on_sigint_with_statistics() {
+    let mut child = Command::new(PARALLEL)
+        .args([
+            "--sim=NiteFury_dma_stream_loopback",
+            "--stream_mapping_size",
+            "0x100000",
+        ])
+        .env_remove("FPGA_SIO_SIM")
+        .env_remove("FPGA_SIM_XDMA_FAULT")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = child.stdout.take().expect("stdout");
+    // Wait until the test runs, then interrupt it.
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    use std::io::Read;
+    while !seen.contains("Press Ctrl-C to stop test") {
+        let n = stdout.read(&mut buf).expect("read");
+        assert!(n > 0, "{seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    nix_kill(child.id());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).expect("read");
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{seen}{rest}");
+    assert!(rest.contains("Overall test statistics:"), "{rest}");
+    assert!(rest.contains("Test pattern verified in"), "{rest}");
+    assert!(rest.ends_with("Overall PASS\n"));
+}
+
+fn nix_kill(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+#[test]
+fn parallel_streams_without_a_stream_design_fails_quietly() {
+    let (out, code) = run(
+        PARALLEL,
+        &["--sim=dma_blkram", "--stream_mapping_size", "0x10000"],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(!out.contains("Selecting"));
+    assert!(!out.contains("Overall"));
+}
