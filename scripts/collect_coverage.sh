@@ -45,8 +45,8 @@ coverage_env() {
     cargo llvm-cov show-env --sh
 }
 
-# Only build and run steps get the coverage environment (in a subshell each): cargo
-# llvm-cov's own report/clean commands must not see its rustc wrapper settings.
+# Every step gets the coverage environment in a subshell of its own: evaluating show-env
+# in a shell that already has it gives a broken (nested) environment.
 with_env() {
     (
         eval "$(coverage_env)"
@@ -58,7 +58,7 @@ bin_dir() { echo "$CARGO_TARGET_DIR/debug"; }
 
 start() {
     ensure_tools
-    cargo llvm-cov clean --workspace
+    with_env cargo llvm-cov clean --workspace
     echo "Building instrumented tools into $(bin_dir)"
     with_env cargo build --workspace --bins --quiet
 }
@@ -91,8 +91,8 @@ per_crate() {
 
 report() {
     mkdir -p "$out"
-    cargo llvm-cov report --lcov --output-path "$out/lcov.info"
-    cargo llvm-cov report --html --output-dir "$out" >/dev/null
+    with_env cargo llvm-cov report --lcov --output-path "$out/lcov.info"
+    with_env cargo llvm-cov report --html --output-dir "$out" >/dev/null
     if command -v genhtml >/dev/null 2>&1; then
         genhtml --quiet --output-directory "$out/genhtml" "$out/lcov.info" > "$out/report.log" 2>&1 || true
     fi
@@ -105,7 +105,7 @@ report() {
 
 suite() {
     ensure_tools
-    cargo llvm-cov clean --workspace
+    with_env cargo llvm-cov clean --workspace
     # Tests run the tools as processes (CARGO_BIN_EXE_*), including test_primary --sim with
     # secondaries: every one of them writes a profile.
     with_env cargo test --workspace --quiet
