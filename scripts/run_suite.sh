@@ -37,21 +37,30 @@ board_present() {
 if [ "$mode" = auto ]; then
     if board_present; then mode=hardware; else mode=sim; fi
 fi
-sim=()
 if [ "$mode" = sim ]; then
-    sim=(--sim)
     echo "No Xilinx board bound to vfio-pci: running against the default simulated boards"
 fi
 
 cargo build --release --workspace --bins --quiet
 bin=${CARGO_TARGET_DIR:-$repo/target}/release
 
-exec "$bin/test_primary" "${sim[@]}" \
+if [ "$mode" = sim ]; then
+    # The reference multi-run: six tools on the default simulated boards, two of them
+    # streaming DMA on both loopback boards at once.
+    exec "$bin/test_primary" --sim \
+        display_identified_pcie_fpga_designs -- \
+        display_xadc_values -- \
+        quad_spi_flasher -- \
+        i2c_dump_info -- \
+        test_dma_bridge_parallel_streams --stream_device 0000:15:00.0,0 --stream_device 0000:30:00.0,0 \
+            --duration "$duration" --stream_mapping_size 0x1000000 -- \
+        test_dma_bridge_parallel_streams --stream_device 0000:15:00.0,1 --stream_device 0000:30:00.0,1 \
+            --duration "$duration" --stream_mapping_size 0x1000000
+fi
+# On hardware: the same tools; the DMA test streams on every channel of every loopback board.
+exec "$bin/test_primary" \
     display_identified_pcie_fpga_designs -- \
     display_xadc_values -- \
     quad_spi_flasher -- \
     i2c_dump_info -- \
-    test_dma_bridge_parallel_streams --stream_device 0000:15:00.0,0 --stream_device 0000:30:00.0,0 \
-        --duration "$duration" --stream_mapping_size 0x1000000 -- \
-    test_dma_bridge_parallel_streams --stream_device 0000:15:00.0,1 --stream_device 0000:30:00.0,1 \
-        --duration "$duration" --stream_mapping_size 0x1000000
+    test_dma_bridge_parallel_streams --duration "$duration" --stream_mapping_size 0x1000000

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Runs every check of the project on a fresh machine: installs what is missing, then
-# formatting, clippy (-D warnings), all tests, and the QEMU VFIO testbed.
+# formatting, clippy (-D warnings), all tests, the shell-script checks, the main job
+# (scripts/run_suite.sh), the QEMU VFIO testbed and the coverage self-check.
 #
-# Usage: scripts/test.sh [--no-qemu]
-#   --no-qemu   skip the QEMU guest (real kernel VFIO path); CI never skips it.
+# Usage: scripts/test.sh [--no-qemu] [--no-coverage]
+#   --no-qemu       skip the QEMU guest (real kernel VFIO path); CI never skips it.
+#   --no-coverage   skip the coverage self-check; CI never skips it.
 set -euo pipefail
 
 usage() {
-    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 run_qemu=1
+run_coverage=1
 for arg in "$@"; do
     case "$arg" in
         --no-qemu) run_qemu=0 ;;
+        --no-coverage) run_coverage=0 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $arg (see --help)" >&2; exit 2 ;;
     esac
@@ -50,9 +54,17 @@ if [ -x scripts/check_scripts.sh ]; then
     scripts/check_scripts.sh
 fi
 
+step "Main job (scripts/run_suite.sh: the reference multi-run)"
+scripts/run_suite.sh
+
 if [ "$run_qemu" = 1 ]; then
     step "QEMU VFIO testbed (real kernel VFIO path)"
     bash scripts/qemu_vfio_testbed.sh
+fi
+
+if [ "$run_coverage" = 1 ]; then
+    step "Coverage self-check (profiles of test_primary secondaries are merged)"
+    scripts/collect_coverage.sh self-check
 fi
 
 step "All checks passed"
