@@ -54,6 +54,9 @@ if [ -x scripts/check_scripts.sh ]; then
     scripts/check_scripts.sh
 fi
 
+step "README commands"
+scripts/check_readme_commands.sh
+
 step "Main job (scripts/run_suite.sh: the reference multi-run)"
 scripts/run_suite.sh
 
