@@ -1,0 +1,304 @@
+//! test_dma_descriptor_credits (fact sheet 7.3) against simulated boards: it passes on every
+//! design with a DMA bridge, its fixed lines have the original's format, and injected faults
+//! give the fact sheet's failure text, a non-zero exit and no hang (the test timeout fires).
+
+use std::process::{Command, Output};
+
+const CREDITS: &str = env!("CARGO_BIN_EXE_test_dma_descriptor_credits");
+
+const DESIGNS: [&str; 9] = [
+    "dma_blkram",
+    "TOSING_160T_dma_ddr3",
+    "Litefury_Project-0",
+    "Nitefury_Project-0",
+    "TEF1001_dma_ddr3",
+    "NiteFury_dma_ddr3",
+    "TEF1001_dma_stream_loopback",
+    "NiteFury_dma_stream_loopback",
+    "TOSING_160T_dma_stream_loopback",
+];
+
+/// Runs the tool on one simulated design: (stdout, stderr, exit code).
+fn run(design: &str, args: &[&str], fault: Option<&str>) -> (String, String, i32) {
+    let mut cmd = Command::new(CREDITS);
+    cmd.arg(format!("--sim={design}"))
+        .args(args)
+        .env_remove("FPGA_SIO_SIM")
+        .env_remove("FPGA_SIM_XDMA_FAULT");
+    if let Some(f) = fault {
+        cmd.env("FPGA_SIM_XDMA_FAULT", f);
+    }
+    let Output {
+        stdout,
+        stderr,
+        status,
+    } = cmd.output().expect("tool runs");
+    (
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+        status.code().unwrap_or(-1),
+    )
+}
+
+/// CI-sized runs that still wrap both rings (more than 1023 descriptors).
+const SMALL: &[&str] = &["--mm-descriptors", "1100", "--stream_messages", "1030"];
+
+#[test]
+fn passes_on_every_dma_design() {
+    for design in DESIGNS {
+        let (out, err, code) = run(design, SMALL, None);
+        assert_eq!(code, 0, "{design}:\n{out}{err}");
+        assert!(out.ends_with("Test: PASS\n"), "{design}:\n{out}");
+        assert!(!out.contains("FAIL"), "{design}:\n{out}");
+        if design.ends_with("stream_loopback") {
+            assert_eq!(
+                out.matches("Successfully sent 1030 messages from Ch")
+                    .count(),
+                2,
+                "{design}:\n{out}"
+            );
+            assert!(out.contains(" messages from Ch0->1 "), "{design}:\n{out}");
+            assert!(out.contains(" messages from Ch1->0 "), "{design}:\n{out}");
+        } else {
+            let total = if design == "dma_blkram" { 288 } else { 1100 };
+            assert!(
+                out.contains(&format!(
+                    "Testing {} bytes of card memory, using rings with 1023 descriptors, and a total of {total} descriptors\n",
+                    total * 4096
+                )),
+                "{design}:\n{out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn golden_lines_memory_mapped_with_reset_test() {
+    let (out, err, code) = run("NiteFury_dma_ddr3", &["-r"], None);
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| l.starts_with("Testing DMA bridge"))
+        .expect("header");
+    assert_eq!(
+        &lines[i..],
+        [
+            "Testing DMA bridge bar 2 memory size 0x40000000",
+            "After VFIO open:",
+            "  control 00000000  status 00000000  credits 0000  addr 0000000000000000",
+            "After setting values:",
+            "  control 00fffe39  status 00000001  credits 01fd  addr feedabbadeadbeef",
+            "After VFIO reset:",
+            "  control 00000000  status 00000000  credits 0000  addr 0000000000000000",
+            "Testing 12570624 bytes of card memory, using rings with 1023 descriptors, and a total of 3069 descriptors",
+            "Test: PASS",
+        ]
+    );
+    let (out, _, code) = run("dma_blkram", &[], None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(
+        "Testing DMA bridge bar 0 memory size 0x120000\nTesting 1179648 bytes of card memory, using rings with 1023 descriptors, and a total of 288 descriptors\nTest: PASS\n"
+    ), "{out}");
+}
+
+#[test]
+fn golden_lines_stream_full_size() {
+    // The fact sheet's figures for 4 KiB pages: 3069 messages, 7847433 words, 9198 descriptors.
+    let (out, err, code) = run("TEF1001_dma_stream_loopback", &[], None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "Testing DMA bridge bar 2 AXI Stream\n\
+             Successfully sent 3069 messages from Ch0->1 with a total of 7847433 words in 9198 descriptors\n\
+             Successfully sent 3069 messages from Ch1->0 with a total of 7847433 words in 9198 descriptors\n\
+             Test: PASS\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn several_designs_each_get_a_verdict() {
+    let (out, _, code) = run("dma_blkram,TOSING_160T_dma_stream_loopback", SMALL, None);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("Test: PASS\n").count(), 2, "{out}");
+}
+
+#[test]
+fn stalled_h2c_times_out_with_the_original_text() {
+    let (out, err, code) = run(
+        "TOSING_160T_dma_ddr3",
+        &["--timeout-seconds", "1"],
+        Some("stall:h2c0@3"),
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("Test timeout waiting for H2C descriptors to complete (started "),
+        "{out}"
+    );
+    assert!(out.contains(" completed 3 channel_status 0x1)\n"), "{out}");
+    assert!(out.contains("H2C channel 0 status 0x1: busy\n"), "{out}");
+    assert!(out.ends_with("Test: FAIL\n"), "{out}");
+    assert!(err.contains("error: 1 of 1 designs failed"), "{err}");
+}
+
+#[test]
+fn iommu_fault_on_c2h_reports_0x80010() {
+    let (out, _, code) = run(
+        "NiteFury_dma_ddr3",
+        &["--timeout-seconds", "1"],
+        Some("iommu_fault:c2h0"),
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "Test timeout waiting for C2H descriptors to complete (started 1023 completed 0 channel_status 0x80010)\n  C2H channel 0 status 0x80010: descriptor error: unsupported request, magic stopped\n"
+        ),
+        "{out}"
+    );
+    assert!(out.ends_with("Test: FAIL\n"), "{out}");
+}
+
+#[test]
+fn stream_stall_reports_both_directions_and_messages_done() {
+    let (out, _, code) = run(
+        "NiteFury_dma_stream_loopback",
+        &["--timeout-seconds", "1"],
+        Some("stall:h2c0@3"),
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("Test timeout waiting for C2H descriptors to complete (started "),
+        "{out}"
+    );
+    assert!(
+        out.contains("Test timeout waiting for H2C descriptors to complete (started "),
+        "{out}"
+    );
+    // Messages 0 and 1 take one and two descriptors; the fourth descriptor stalls.
+    assert!(
+        out.contains("Failed after 2 out of 3069 messages transferred by DMA\n"),
+        "{out}"
+    );
+    // The other pair is unaffected.
+    assert!(
+        out.contains("Successfully sent 3069 messages from Ch1->0 "),
+        "{out}"
+    );
+    assert!(out.ends_with("Test: FAIL\n"), "{out}");
+}
+
+#[test]
+fn corrupted_words_are_caught() {
+    let (out, _, code) = run("TEF1001_dma_ddr3", SMALL, Some("corrupt_word:c2h0@1000"));
+    assert_ne!(code, 0, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("card_words["))
+        .expect("mismatch line");
+    assert!(line.starts_with("card_words[1000] actual=0x"), "{line}");
+    let (a, e) = line["card_words[1000] actual=0x".len()..]
+        .split_once(" expected=0x")
+        .expect("expected field");
+    assert_eq!((a.len(), e.len()), (8, 8), "{line}");
+    let (a, e) = (
+        u32::from_str_radix(a, 16).unwrap(),
+        u32::from_str_radix(e, 16).unwrap(),
+    );
+    assert_eq!(a, !e, "{line}");
+    assert_eq!(out.matches("card_words[").count(), 1, "{out}");
+
+    let (out, _, code) = run(
+        "TOSING_160T_dma_stream_loopback",
+        SMALL,
+        Some("corrupt_word:c2h1@5000"),
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("\nword[5000] actual=0x"), "{out}");
+    assert!(
+        out.contains("Failed after 4 out of 1030 messages transferred by DMA\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn descriptor_error_is_reported() {
+    let (out, _, code) = run(
+        "TEF1001_dma_ddr3",
+        &["--timeout-seconds", "1"],
+        Some("descriptor_error:h2c0@10"),
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("Error reported in descriptor write back waiting for H2C descriptors to complete (started "),
+        "{out}"
+    );
+    assert!(
+        out.contains("status 0x80000: descriptor error: unsupported request"),
+        "{out}"
+    );
+}
+
+#[test]
+fn iova_offsets_provoke_iommu_faults() {
+    let (out, _, code) = run(
+        "TEF1001_dma_ddr3",
+        &["-o", "0x100000000,0,0", "--timeout-seconds", "1"],
+        None,
+    );
+    assert_ne!(code, 0, "{out}");
+    let changing: Vec<&str> = out.lines().filter(|l| l.starts_with("Changing ")).collect();
+    assert_eq!(changing.len(), 3, "{out}");
+    for (line, name, offset) in [
+        (changing[0], "descriptors", 0x1_0000_0000u64),
+        (changing[1], "h2c_data", 0),
+        (changing[2], "c2h_data", 0),
+    ] {
+        let rest = line
+            .strip_prefix(&format!("Changing {name} IOVA 0x"))
+            .unwrap_or_else(|| panic!("{line}"));
+        let (from, to) = rest.split_once(" -> 0x").expect("arrow");
+        let (a, b) = from.split_once("..0x").expect("range");
+        let (c, d) = to.split_once("..0x").expect("range");
+        let v = |s: &str| u64::from_str_radix(s, 16).unwrap();
+        assert_eq!(v(c), v(a) + offset, "{line}");
+        assert_eq!(v(d), v(b) + offset, "{line}");
+        assert!(v(b) > v(a), "{line}");
+    }
+    // No descriptor can be fetched: H2C keeps being credited until its ring is full.
+    assert!(
+        out.contains("Test timeout waiting for H2C descriptors to complete (started 1020 completed 0 channel_status 0x80010)"),
+        "{out}"
+    );
+
+    let (out, _, code) = run("dma_blkram", &["-o", "0,0,0"], None);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.matches("Changing ").count(), 3, "{out}");
+}
+
+#[test]
+fn bad_options_are_refused_on_one_line() {
+    let (out, err, code) = run("dma_blkram", &["-o", "1,2"], None);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("Invalid IOVA offsets 1,2"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let (_, err, code) = run("dma_blkram", &["--stream-messages", "0"], None);
+    assert_eq!(code, 2, "{err}");
+    let out = Command::new(CREDITS).arg("--help").output().expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains(
+        "test_dma_descriptor_credits -d <pci_device_location> -o <descriptors_iova_offset,h2c_data_iova_offset,c2h_data_iova_offset> [-3] [-r]"
+    ), "{help}");
+    assert!(help.contains("--sim"), "{help}");
+}
+
+#[test]
+fn a32_option_keeps_every_iova_below_4_gib() {
+    let (out, _, code) = run("TOSING_160T_dma_ddr3", &["-3", "-o", "0,0,0"], None);
+    assert_eq!(code, 0, "{out}");
+    for line in out.lines().filter(|l| l.starts_with("Changing ")) {
+        let end = line.rsplit("..0x").next().unwrap();
+        assert!(u64::from_str_radix(end, 16).unwrap() < 1 << 32, "{line}");
+    }
+}
