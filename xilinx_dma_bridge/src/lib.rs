@@ -8,6 +8,8 @@
 //! - [`single_transfer`]: the 2023 linear-chain driver used by the older tools.
 //! - [`pattern`]: the LCG test pattern; [`options`]: C `%i` style numeric options.
 //! - [`designs`]: the identified designs that have a DMA bridge.
+//! - [`legacy_test`]: the 2023 memory test of `test_ddr` and `time_dma_blkram`.
+//! - [`programs`]: the logic of the DMA test programs (their binaries only parse options).
 
 pub mod descriptor;
 pub mod designs;
@@ -17,6 +19,7 @@ pub mod legacy_test;
 pub mod mapping;
 pub mod options;
 pub mod pattern;
+pub mod programs;
 pub mod registers;
 pub mod ring;
 pub mod single_transfer;

@@ -1,5 +1,8 @@
 //! Numeric option values parsed like C's `%i`: decimal, `0x` hexadecimal, or octal with a
-//! leading `0` (so `020000000` is 0x400000), and `<a>,<b>` pairs of them.
+//! leading `0` (so `020000000` is 0x400000), and `<a>,<b>` pairs of them; and the option
+//! group every DMA test tool shares.
+
+use std::time::Duration;
 
 /// Parses one `%i` value.
 pub fn parse_c_int(text: &str) -> Option<u64> {
@@ -29,6 +32,26 @@ pub fn c_int_pair_parser(
     option: &'static str,
 ) -> impl Fn(&str) -> Result<(u64, u64), String> + Clone {
     move |s: &str| parse_c_int_pair(s).ok_or_else(|| format!("Invalid {option} {s}"))
+}
+
+/// The hidden per-transfer (or per-test) timeout option of the DMA test tools.
+#[derive(clap::Args, Debug, Clone, Copy, PartialEq)]
+pub struct TimeoutArgs {
+    /// Per-transfer timeout in seconds.
+    #[arg(
+        long = "timeout-seconds",
+        alias = "timeout_seconds",
+        default_value_t = 10.0,
+        hide = true
+    )]
+    pub timeout_seconds: f64,
+}
+
+impl TimeoutArgs {
+    /// The timeout as a duration (negative is 0).
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout_seconds.max(0.0))
+    }
 }
 
 #[cfg(test)]

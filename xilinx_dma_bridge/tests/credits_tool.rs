@@ -2,7 +2,11 @@
 //! design with a DMA bridge, its fixed lines have the original's format, and injected faults
 //! give the fact sheet's failure text, a non-zero exit and no hang (the test timeout fires).
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Command;
+
+use common::run_tool;
 
 const CREDITS: &str = env!("CARGO_BIN_EXE_test_dma_descriptor_credits");
 
@@ -20,24 +24,12 @@ const DESIGNS: [&str; 9] = [
 
 /// Runs the tool on one simulated design: (stdout, stderr, exit code).
 fn run(design: &str, args: &[&str], fault: Option<&str>) -> (String, String, i32) {
-    let mut cmd = Command::new(CREDITS);
-    cmd.arg(format!("--sim={design}"))
-        .args(args)
-        .env_remove("FPGA_SIO_SIM")
-        .env_remove("FPGA_SIM_XDMA_FAULT");
-    if let Some(f) = fault {
-        cmd.env("FPGA_SIM_XDMA_FAULT", f);
-    }
-    let Output {
-        stdout,
-        stderr,
-        status,
-    } = cmd.output().expect("tool runs");
-    (
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-        status.code().unwrap_or(-1),
-    )
+    let sim = format!("--sim={design}");
+    let all: Vec<&str> = std::iter::once(sim.as_str())
+        .chain(args.iter().copied())
+        .collect();
+    let r = run_tool(CREDITS, &all, fault);
+    (r.stdout, r.stderr, r.code)
 }
 
 /// CI-sized runs that still wrap both rings (more than 1023 descriptors).

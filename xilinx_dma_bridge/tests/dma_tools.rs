@@ -2,30 +2,21 @@
 //! CI-sized options; injected faults give the fact sheet's failure text, a non-zero exit
 //! and no hang; golden tests for the fixed lines.
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Command;
+
+use common::run_tool;
 
 const BRIDGE: &str = env!("CARGO_BIN_EXE_test_dma_bridge");
 const PARALLEL: &str = env!("CARGO_BIN_EXE_test_dma_bridge_parallel_streams");
 
 fn run(exe: &str, args: &[&str], fault: Option<&str>) -> (String, i32) {
-    let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .env_remove("FPGA_SIO_SIM")
-        .env_remove("FPGA_SIM_XDMA_FAULT");
-    if let Some(f) = fault {
-        cmd.env("FPGA_SIM_XDMA_FAULT", f);
+    let r = run_tool(exe, args, fault);
+    if !r.stderr.is_empty() {
+        eprintln!("stderr: {}", r.stderr);
     }
-    let Output {
-        stdout,
-        stderr,
-        status,
-    } = cmd.output().expect("tool runs");
-    let text = String::from_utf8_lossy(&stdout).into_owned();
-    let code = status.code().unwrap_or(-1);
-    if !String::from_utf8_lossy(&stderr).is_empty() {
-        eprintln!("stderr: {}", String::from_utf8_lossy(&stderr));
-    }
-    (text, code)
+    (r.stdout, r.code)
 }
 
 const SMALL_BRIDGE: &[&str] = &[

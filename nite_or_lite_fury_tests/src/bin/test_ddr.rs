@@ -2,15 +2,14 @@
 //! Project-0 image: write the whole DDR by H2C, read it back by C2H and verify the pattern.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::Context;
 use clap::Parser;
-use identify_design::{design_filters, OpenedDesigns};
 use vfio_access::{cli, DeviceArgs};
-use xilinx_dma_bridge::designs::dma_designs;
-use xilinx_dma_bridge::legacy_test::{run_legacy_test, LegacyTest};
-use xilinx_dma_bridge::options::c_int_parser;
+use xilinx_dma_bridge::designs::DmaDesign;
+use xilinx_dma_bridge::legacy_test::LegacyTest;
+use xilinx_dma_bridge::options::{c_int_parser, TimeoutArgs};
+use xilinx_dma_bridge::programs::legacy_memory::run_on_selected_designs;
+use xilinx_dma_bridge::programs::verdict::run_verdict;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,68 +39,43 @@ struct Args {
     #[arg(long, value_name = "COUNT")]
     iterations: Option<u64>,
 
-    /// Per-transfer timeout in seconds.
-    #[arg(
-        long = "timeout-seconds",
-        alias = "timeout_seconds",
-        default_value_t = 10.0,
-        hide = true
-    )]
-    timeout_seconds: f64,
+    #[command(flatten)]
+    timeout: TimeoutArgs,
 }
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
-            ExitCode::FAILURE
-        }
-    }
+    run_verdict(|| run_on_selected_designs(&args.device, |d| select(&args, d)))
 }
 
-fn run(args: &Args) -> anyhow::Result<bool> {
-    let opened = OpenedDesigns::identify(
-        identify_design::open_devices(&args.device, &design_filters())
-            .context("opening devices")?,
-    );
-    let mut tested = 0;
-    let mut passed = true;
-    for d in dma_designs(&opened) {
-        if !d.design.design.is_fury_project0() {
-            continue;
-        }
-        let board = if d.name().starts_with("Nitefury") {
-            "NiteFury"
-        } else {
-            "LiteFury"
-        };
-        let size = args
-            .ddr_size_limit
-            .map_or(d.bridge.memory_size, |l| l.min(d.bridge.memory_size));
-        println!(
-            "Testing {board} board version 0x{:x} with DDR size 0x{size:x} for {}",
-            d.design.board_version.unwrap_or(0),
-            d.pci_text()
-        );
-        tested += 1;
-        passed &= run_legacy_test(
-            d.device,
-            &LegacyTest {
-                memory_name: "DDR",
-                bar_index: d.bridge.bar,
-                memory_size: size,
-                h2c_channel: 0,
-                c2h_channel: 0,
-                min_size_alignment: args.min_size_alignment.max(1),
-                c2h_one_page: args.one_page,
-                pass_every_iteration: true,
-                iterations: args.iterations,
-                timeout: Duration::from_secs_f64(args.timeout_seconds.max(0.0)),
-            },
-        );
+/// The DDR test of a Project-0 design, after printing its `Testing ...` line.
+fn select(args: &Args, d: &DmaDesign) -> Option<LegacyTest> {
+    if !d.design.design.is_fury_project0() {
+        return None;
     }
-    Ok(tested > 0 && passed)
+    let board = if d.name().starts_with("Nitefury") {
+        "NiteFury"
+    } else {
+        "LiteFury"
+    };
+    let size = args
+        .ddr_size_limit
+        .map_or(d.bridge.memory_size, |l| l.min(d.bridge.memory_size));
+    println!(
+        "Testing {board} board version 0x{:x} with DDR size 0x{size:x} for {}",
+        d.design.board_version.unwrap_or(0),
+        d.pci_text()
+    );
+    Some(LegacyTest {
+        memory_name: "DDR",
+        bar_index: d.bridge.bar,
+        memory_size: size,
+        h2c_channel: 0,
+        c2h_channel: 0,
+        min_size_alignment: args.min_size_alignment.max(1),
+        c2h_one_page: args.one_page,
+        pass_every_iteration: true,
+        iterations: args.iterations,
+        timeout: args.timeout.duration(),
+    })
 }

@@ -2,15 +2,15 @@
 //! dma_blkram design (DMA on BAR 0).
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::Context;
 use clap::Parser;
-use identify_design::{design_filters, DesignId, OpenedDesigns};
+use identify_design::DesignId;
 use vfio_access::{cli, DeviceArgs};
-use xilinx_dma_bridge::designs::dma_designs;
-use xilinx_dma_bridge::legacy_test::{run_legacy_test, LegacyTest};
-use xilinx_dma_bridge::options::c_int_parser;
+use xilinx_dma_bridge::designs::DmaDesign;
+use xilinx_dma_bridge::legacy_test::LegacyTest;
+use xilinx_dma_bridge::options::{c_int_parser, TimeoutArgs};
+use xilinx_dma_bridge::programs::legacy_memory::run_on_selected_designs;
+use xilinx_dma_bridge::programs::verdict::run_verdict;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,14 +49,8 @@ struct Args {
           value_parser = c_int_parser("memory_size_limit"))]
     memory_size_limit: Option<u64>,
 
-    /// Per-transfer timeout in seconds.
-    #[arg(
-        long = "timeout-seconds",
-        alias = "timeout_seconds",
-        default_value_t = 10.0,
-        hide = true
-    )]
-    timeout_seconds: f64,
+    #[command(flatten)]
+    timeout: TimeoutArgs,
 
     /// Print help.
     #[arg(long = "help", action = clap::ArgAction::Help)]
@@ -65,52 +59,33 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
-            ExitCode::FAILURE
-        }
-    }
+    run_verdict(|| run_on_selected_designs(&args.device, |d| select(&args, d)))
 }
 
-fn run(args: &Args) -> anyhow::Result<bool> {
-    let opened = OpenedDesigns::identify(
-        identify_design::open_devices(&args.device, &design_filters())
-            .context("opening devices")?,
-    );
-    let mut tested = 0;
-    let mut passed = true;
-    for d in dma_designs(&opened) {
-        if d.design.design != DesignId::DmaBlkram {
-            continue;
-        }
-        let size = args
-            .memory_size_limit
-            .map_or(d.bridge.memory_size, |l| l.min(d.bridge.memory_size));
-        println!(
-            "Testing dma_blkram device with memory size 0x{size:x} for {} h2c_chan {} c2h chan {}",
-            d.pci_text(),
-            args.h2c_channel,
-            args.c2h_channel
-        );
-        tested += 1;
-        passed &= run_legacy_test(
-            d.device,
-            &LegacyTest {
-                memory_name: "BLKRAM",
-                bar_index: d.bridge.bar,
-                memory_size: size,
-                h2c_channel: args.h2c_channel,
-                c2h_channel: args.c2h_channel,
-                min_size_alignment: 1,
-                c2h_one_page: false,
-                pass_every_iteration: false,
-                iterations: args.iterations,
-                timeout: Duration::from_secs_f64(args.timeout_seconds.max(0.0)),
-            },
-        );
+/// The block RAM test of a dma_blkram design, after printing its `Testing ...` line.
+fn select(args: &Args, d: &DmaDesign) -> Option<LegacyTest> {
+    if d.design.design != DesignId::DmaBlkram {
+        return None;
     }
-    Ok(tested > 0 && passed)
+    let size = args
+        .memory_size_limit
+        .map_or(d.bridge.memory_size, |l| l.min(d.bridge.memory_size));
+    println!(
+        "Testing dma_blkram device with memory size 0x{size:x} for {} h2c_chan {} c2h chan {}",
+        d.pci_text(),
+        args.h2c_channel,
+        args.c2h_channel
+    );
+    Some(LegacyTest {
+        memory_name: "BLKRAM",
+        bar_index: d.bridge.bar,
+        memory_size: size,
+        h2c_channel: args.h2c_channel,
+        c2h_channel: args.c2h_channel,
+        min_size_alignment: 1,
+        c2h_one_page: false,
+        pass_every_iteration: false,
+        iterations: args.iterations,
+        timeout: args.timeout.duration(),
+    })
 }

@@ -1,0 +1,32 @@
+//! Running the tools against simulated boards, shared by the integration tests.
+
+use std::process::{Command, Output};
+
+/// What a tool run printed and its exit code.
+pub struct ToolRun {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+/// Runs `exe` with `args`, no simulated boards from the environment and, if given, the
+/// injected XDMA fault `FPGA_SIM_XDMA_FAULT=<fault>`.
+pub fn run_tool(exe: &str, args: &[&str], fault: Option<&str>) -> ToolRun {
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
+        .env_remove("FPGA_SIO_SIM")
+        .env_remove("FPGA_SIM_XDMA_FAULT");
+    if let Some(f) = fault {
+        cmd.env("FPGA_SIM_XDMA_FAULT", f);
+    }
+    let Output {
+        stdout,
+        stderr,
+        status,
+    } = cmd.output().expect("tool runs");
+    ToolRun {
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        code: status.code().unwrap_or(-1),
+    }
+}
