@@ -355,7 +355,10 @@ impl Core {
                 writeback: wb,
             } => {
                 ch.status |= bits;
+                // An error stops the engine at once: Busy is already clear when the
+                // driver sees the error (status and writeback change together).
                 ch.stopped = true;
+                ch.busy = false;
                 if wb {
                     ch.completed = ch.completed.wrapping_add(1);
                     writeback = ch.control & CTRL_POLL_WB != 0;
