@@ -89,17 +89,7 @@ impl Session {
         let mut session = Session::from_parts(Vec::new(), Vec::new());
         let mut shared: Option<Arc<IommuDomain>> = None;
         let mut groups: HashMap<u32, (Arc<Group>, Arc<IommuDomain>)> = HashMap::new();
-        for info in sysfs::enumerate(&options.sysfs_root)? {
-            if !options.locations.matches(info.location) {
-                continue;
-            }
-            let Some(dma) = first_match(filters, &info.identity) else {
-                continue;
-            };
-            let name = format!(
-                "{} ({:04x}:{:04x})",
-                info.location, info.identity.vendor_id, info.identity.device_id
-            );
+        for (info, dma, name) in candidates(options, filters)? {
             let mut skip = |why: String| {
                 println!("Skipping device {name} as {why}");
                 session.skipped.push(format!("{name}: {why}"));
@@ -335,17 +325,7 @@ impl Session {
             )));
         }
         let mut session = Session::from_parts(Vec::new(), Vec::new());
-        for info in sysfs::enumerate(&options.sysfs_root)? {
-            if !options.locations.matches(info.location) {
-                continue;
-            }
-            let Some(dma) = first_match(filters, &info.identity) else {
-                continue;
-            };
-            let name = format!(
-                "{} ({:04x}:{:04x})",
-                info.location, info.identity.vendor_id, info.identity.device_id
-            );
+        for (info, dma, name) in candidates(options, filters)? {
             let Some(handed) = adopted.device(info.location) else {
                 let why = "it was not handed over by the primary process".to_string();
                 println!("Skipping device {name} as {why}");
@@ -398,4 +378,24 @@ impl Session {
         }
         Ok(session)
     }
+}
+
+/// The PCI functions that pass the location and identity filters, in location order, with
+/// the DMA capability of the matching filter and their `<dev> (<vid>:<did>)` name.
+fn candidates(
+    options: &OpenOptions,
+    filters: &[IdentityFilter],
+) -> Result<Vec<(sysfs::PciDeviceInfo, crate::filter::DmaCapability, String)>> {
+    Ok(sysfs::enumerate(&options.sysfs_root)?
+        .into_iter()
+        .filter(|info| options.locations.matches(info.location))
+        .filter_map(|info| {
+            let dma = first_match(filters, &info.identity)?;
+            let name = format!(
+                "{} ({:04x}:{:04x})",
+                info.location, info.identity.vendor_id, info.identity.device_id
+            );
+            Some((info, dma, name))
+        })
+        .collect())
 }
