@@ -80,6 +80,15 @@ fn dump_pci_info_lists_this_machine() {
     for line in text.lines().filter(|l| l.contains("vendor_id=")) {
         assert!(line.contains(" ("), "{line}");
     }
+    // Virtio devices (this project's machines have several) are named by the repository.
+    let virtio = fs::read_dir("/sys/bus/pci/devices")
+        .unwrap()
+        .flatten()
+        .any(|d| fs::read_to_string(d.path().join("vendor")).is_ok_and(|v| v.trim() == "0x1af4"));
+    if virtio {
+        assert!(text.contains("vendor_id=1af4 (Red Hat, Inc.)"), "{text}");
+        assert!(text.contains("(Virtio"), "{text}");
+    }
 }
 
 #[test]
