@@ -1,7 +1,7 @@
 //! The 2023 memory test scheme shared by `test_ddr` and `time_dma_blkram` (fact sheet
 //! 7.4): fill the host buffer with the next pattern words, one H2C transfer of the whole
 //! (possibly limited) card memory, read it back by C2H (whole, or one page at a time) and
-//! verify; H2C and C2H timed separately.
+//! verify; H2C and C2H timed separately. Progress goes to a [`Progress`] observer.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use vfio_access::{Device, DmaAccess};
 use crate::discovery::Direction;
 use crate::mapping::{descriptors_mapping_bytes, SubAllocator};
 use crate::pattern::{iterations_for, TestPattern};
+use crate::progress::{iteration_phase, Progress};
 use crate::single_transfer::{SingleTransfer, TransferState};
 
 /// Page size used by the one-page-at-a-time C2H mode.
@@ -47,8 +48,9 @@ fn transfer(t: &mut SingleTransfer, timing: &mut TransferTiming) -> Result<(), S
     }
 }
 
-/// Runs the test, printing its lines; true when it passed.
-pub fn run_legacy_test(device: &Device, t: &LegacyTest) -> bool {
+/// Runs the test, printing its lines and reporting its progress (3 phases of the tested
+/// memory per iteration: populate, H2C, C2H and verify); true when it passed.
+pub fn run_legacy_test(device: &Device, t: &LegacyTest, progress: &mut dyn Progress) -> bool {
     let size = t.memory_size / 4 * 4;
     let c2h_len = if t.c2h_one_page { PAGE.min(size) } else { size };
     let alloc = |n: u64, access| match device.alloc_dma(n as usize, access) {
@@ -107,39 +109,47 @@ pub fn run_legacy_test(device: &Device, t: &LegacyTest) -> bool {
     let mut rx = TestPattern::new(0);
     let iterations = t.iterations.unwrap_or_else(|| iterations_for(size / 4));
     let mut passed = true;
-    'iterations: for _ in 0..iterations {
+    progress.start(iterations.saturating_mul(3 * size));
+    'iterations: for i in 0..iterations {
+        iteration_phase(progress, i, iterations, "populate");
         tx.populate(&h2c_data, 0, (size / 4) as usize);
+        progress.advance(size);
+        iteration_phase(progress, i, iterations, "host-to-card DMA");
         if let Err(m) = transfer(&mut h2c, &mut h2c_timing) {
-            println!("{m}");
+            progress.println(&m);
             passed = false;
             break;
         }
+        progress.advance(size);
+        iteration_phase(progress, i, iterations, "card-to-host DMA and verify");
         let mut at = 0;
         while at < size {
             let len = c2h_len.min(size - at);
             c2h.set_card_start_address(at);
             if let Err(m) = transfer(&mut c2h, &mut c2h_timing) {
-                println!("{m}");
+                progress.println(&m);
                 passed = false;
                 break 'iterations;
             }
             if let Err(m) = rx.verify(&c2h_data, 0, (len / 4) as usize) {
-                println!(
+                progress.println(&format!(
                     "{} word[{}] actual=0x{:x} expected=0x{:x}",
                     t.memory_name,
                     at / 4 + m.index,
                     m.actual,
                     m.expected
-                );
+                ));
                 passed = false;
                 break 'iterations;
             }
             at += len;
+            progress.advance(len);
         }
         if t.pass_every_iteration {
-            println!("Test pattern pass");
+            progress.println("Test pattern pass");
         }
     }
+    progress.finish();
     h2c.stop();
     c2h.stop();
     if !passed {

@@ -9,6 +9,7 @@
 //! - [`pattern`]: the LCG test pattern; [`options`]: C `%i` style numeric options.
 //! - [`designs`]: the identified designs that have a DMA bridge.
 //! - [`legacy_test`]: the 2023 memory test of `test_ddr` and `time_dma_blkram`.
+//! - [`progress`]: the progress observer of the long memory tests.
 //! - [`programs`]: the logic of the DMA test programs (their binaries only parse options).
 
 pub mod descriptor;
@@ -20,6 +21,7 @@ pub mod mapping;
 pub mod options;
 pub mod pattern;
 pub mod programs;
+pub mod progress;
 pub mod registers;
 pub mod ring;
 pub mod single_transfer;

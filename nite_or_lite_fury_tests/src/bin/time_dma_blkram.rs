@@ -11,6 +11,7 @@ use xilinx_dma_bridge::legacy_test::LegacyTest;
 use xilinx_dma_bridge::options::{c_int_parser, TimeoutArgs};
 use xilinx_dma_bridge::programs::legacy_memory::run_on_selected_designs;
 use xilinx_dma_bridge::programs::verdict::run_verdict;
+use xilinx_dma_bridge::progress::TerminalProgress;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -59,7 +60,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
-    run_verdict(|| run_on_selected_designs(&args.device, |d| select(&args, d)))
+    let mut bars = TerminalProgress::for_stdout();
+    run_verdict(|| run_on_selected_designs(&args.device, &mut bars, |d| select(&args, d)))
 }
 
 /// The block RAM test of a dma_blkram design, after printing its `Testing ...` line.

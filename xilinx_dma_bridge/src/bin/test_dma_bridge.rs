@@ -9,6 +9,7 @@ use clap::Parser;
 use vfio_access::{cli, DeviceArgs};
 use xilinx_dma_bridge::programs::dma_bridge::{self, options::DmaBridgeOptions};
 use xilinx_dma_bridge::programs::verdict::run_verdict;
+use xilinx_dma_bridge::progress::TerminalProgress;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,5 +27,6 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
-    run_verdict(|| dma_bridge::run(&args.device, &args.options))
+    let mut bars = TerminalProgress::for_stdout();
+    run_verdict(|| dma_bridge::run(&args.device, &args.options, &mut bars))
 }

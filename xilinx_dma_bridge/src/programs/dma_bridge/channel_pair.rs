@@ -10,6 +10,7 @@ use vfio_access::{DmaAccess, DmaBuffer};
 use super::outcome::Outcome;
 use crate::designs::DmaDesign;
 use crate::mapping::SubAllocator;
+use crate::progress::{iteration_phase, Progress};
 use crate::{ChannelConfig, DmaChannel, OverallSuccess};
 
 /// The channels of one test and the host data mappings they transfer.
@@ -68,35 +69,44 @@ impl ChannelPair {
         self.h2c.failed() || self.c2h.failed()
     }
 
-    /// Up to `iterations` rounds of `steps`, each step timed over `bytes`; stops once either
-    /// channel has failed.
+    /// Up to `iterations` rounds of `steps`, each step timed over `bytes` and reported to
+    /// `progress` as `bytes` done; stops once either channel has failed.
     pub fn run_iterations(
         &mut self,
         iterations: u64,
         bytes: u64,
         steps: &mut impl IterationSteps,
+        progress: &mut dyn Progress,
     ) -> Vec<TransferTiming> {
         let mut populate = TransferTiming::new("populate test pattern", bytes);
         let mut dma = TransferTiming::new("host-to-card and card-to-host DMA", bytes);
         let mut verify = TransferTiming::new("verify test pattern", bytes);
-        for _ in 0..iterations {
+        progress.start(iterations.saturating_mul(3 * bytes));
+        for i in 0..iterations {
             if self.any_failed() {
                 break;
             }
             steps.plan();
+            iteration_phase(progress, i, iterations, "populate");
             populate.start();
             steps.populate(self);
             populate.stop();
+            progress.advance(bytes);
+            iteration_phase(progress, i, iterations, "DMA");
             dma.start();
             steps.transfer(self);
             dma.stop();
+            progress.advance(bytes);
             if self.any_failed() {
                 break;
             }
+            iteration_phase(progress, i, iterations, "verify");
             verify.start();
             steps.verify(self);
             verify.stop();
+            progress.advance(bytes);
         }
+        progress.finish();
         vec![populate, dma, verify]
     }
 

@@ -9,10 +9,17 @@ use super::{card_memory, iterations};
 use crate::descriptor::descriptors_for;
 use crate::designs::DmaDesign;
 use crate::mapping::descriptors_mapping_bytes;
+use crate::progress::Progress;
 use crate::{ChannelConfig, Completion, Direction, DmaChannel, TestPattern};
 
 /// `memory_fixed_buffers`: the card memory as a ring of equal buffers, one per descriptor.
-pub fn fixed_buffers(options: &DmaBridgeOptions, d: &DmaDesign, h: u8, c: u8) -> Outcome {
+pub fn fixed_buffers(
+    options: &DmaBridgeOptions,
+    d: &DmaDesign,
+    h: u8,
+    c: u8,
+    progress: &mut dyn Progress,
+) -> Outcome {
     let mem = card_memory(options, d);
     let (n, bpb) = if mem < options.max_buffer_size {
         (1u64, mem)
@@ -38,7 +45,7 @@ pub fn fixed_buffers(options: &DmaBridgeOptions, d: &DmaDesign, h: u8, c: u8) ->
     ) else {
         return Outcome::AllocFailed;
     };
-    run_whole_memory(options, pair, n * bpb, |pair| {
+    run_whole_memory(options, pair, n * bpb, progress, |pair| {
         let (h2c, c2h) = (&mut pair.h2c, &mut pair.c2h);
         let (mut h_started, mut h_done, mut c_done) = (0u64, 0u64, 0u64);
         while c_done < n && !(h2c.failed() || c2h.failed()) {
@@ -78,7 +85,13 @@ fn check_fixed(ch: &mut DmaChannel, done: Completion, index: u64, bpb: u64) {
 
 /// `memory_variable_transfers`: transfers of `--transfer-length` (per direction) through
 /// rings sized to hold the whole memory, at most 1023 descriptors.
-pub fn variable_transfers(options: &DmaBridgeOptions, d: &DmaDesign, h: u8, c: u8) -> Outcome {
+pub fn variable_transfers(
+    options: &DmaBridgeOptions,
+    d: &DmaDesign,
+    h: u8,
+    c: u8,
+    progress: &mut dyn Progress,
+) -> Outcome {
     let mem = card_memory(options, d);
     let (lh, lc) = options.transfer_length;
     let (len_h, len_c) = (lh.min(mem), lc.min(mem));
@@ -102,7 +115,7 @@ pub fn variable_transfers(options: &DmaBridgeOptions, d: &DmaDesign, h: u8, c: u
     ) else {
         return Outcome::AllocFailed;
     };
-    run_whole_memory(options, pair, mem, |pair| {
+    run_whole_memory(options, pair, mem, progress, |pair| {
         let (h2c, c2h) = (&mut pair.h2c, &mut pair.c2h);
         let (mut h_started, mut h_done, mut c_started, mut c_done) = (0u64, 0u64, 0u64, 0u64);
         while c_done < mem && !(h2c.failed() || c2h.failed()) {
@@ -155,11 +168,12 @@ pub fn variable_transfers(options: &DmaBridgeOptions, d: &DmaDesign, h: u8, c: u
 
 /// The iterations both memory-mapped tests share: populate `bytes` of the H2C mapping,
 /// `transfer` them to the card and back, verify the C2H mapping (`DDR word[..]` on a
-/// mismatch).
+/// mismatch), reporting to `progress`.
 fn run_whole_memory(
     options: &DmaBridgeOptions,
     mut pair: ChannelPair,
     bytes: u64,
+    progress: &mut dyn Progress,
     transfer: impl FnMut(&mut ChannelPair),
 ) -> Outcome {
     let mut steps = WholeMemory {
@@ -168,7 +182,7 @@ fn run_whole_memory(
         rx: TestPattern::new(0),
         transfer,
     };
-    let timings = pair.run_iterations(iterations(options, bytes / 4), bytes, &mut steps);
+    let timings = pair.run_iterations(iterations(options, bytes / 4), bytes, &mut steps, progress);
     pair.finish(timings)
 }
 

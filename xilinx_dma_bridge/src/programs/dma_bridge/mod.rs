@@ -22,9 +22,15 @@ use super::opening::{open_designs, OpenDevicesError};
 use crate::designs::{dma_designs, DmaDesign};
 use crate::discovery::{discover_channels, stream_partner};
 use crate::pattern::iterations_for;
+use crate::progress::Progress;
 
-/// Runs the tool, printing its lines; `Ok(true)` for `Overall PASS`.
-pub fn run(device: &DeviceArgs, options: &DmaBridgeOptions) -> Result<bool, OpenDevicesError> {
+/// Runs the tool, printing its lines and reporting each test's iterations to `progress`;
+/// `Ok(true)` for `Overall PASS`.
+pub fn run(
+    device: &DeviceArgs,
+    options: &DmaBridgeOptions,
+    progress: &mut dyn Progress,
+) -> Result<bool, OpenDevicesError> {
     let enabled = match options.enabled_tests() {
         Ok(e) => e,
         Err(m) => {
@@ -64,16 +70,19 @@ pub fn run(device: &DeviceArgs, options: &DmaBridgeOptions) -> Result<bool, Open
             println!("{}", d.testing_header());
             println!("{}", d.pci_text());
             for &(h, c) in &combos {
+                let p = &mut *progress;
                 let outcome = match *test {
-                    "memory_fixed_buffers" => memory_mapped::fixed_buffers(options, &d, h, c),
-                    "stream_fixed_buffers" => stream_fixed::fixed_buffers(options, &d, h, c, false),
+                    "memory_fixed_buffers" => memory_mapped::fixed_buffers(options, &d, h, c, p),
+                    "stream_fixed_buffers" => {
+                        stream_fixed::fixed_buffers(options, &d, h, c, false, p)
+                    }
                     "stream_fixed_buffers_c2h_continuous" => {
-                        stream_fixed::fixed_buffers(options, &d, h, c, true)
+                        stream_fixed::fixed_buffers(options, &d, h, c, true, p)
                     }
                     "memory_variable_transfers" => {
-                        memory_mapped::variable_transfers(options, &d, h, c)
+                        memory_mapped::variable_transfers(options, &d, h, c, p)
                     }
-                    _ => stream_variable::variable_transfers(options, &d, h, c),
+                    _ => stream_variable::variable_transfers(options, &d, h, c, p),
                 };
                 overall &= outcome.report();
             }

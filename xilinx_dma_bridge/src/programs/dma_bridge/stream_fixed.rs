@@ -8,6 +8,7 @@ use super::options::DmaBridgeOptions;
 use super::outcome::{rx_mismatch_text, Outcome};
 use crate::designs::DmaDesign;
 use crate::mapping::descriptors_mapping_bytes;
+use crate::progress::Progress;
 use crate::{ChannelConfig, Completion, Direction, TestPattern};
 
 pub fn fixed_buffers(
@@ -16,6 +17,7 @@ pub fn fixed_buffers(
     h: u8,
     c: u8,
     continuous: bool,
+    progress: &mut dyn Progress,
 ) -> Outcome {
     let (map_h, map_c) = options.stream_mapping_size;
     let (n_h, n_c) = options.stream_num_descriptors;
@@ -75,7 +77,7 @@ pub fn fixed_buffers(
         c_index: 0,
         results: Vec::new(),
     };
-    let timings = pair.run_iterations(iterations(options, bytes / 4), bytes, &mut steps);
+    let timings = pair.run_iterations(iterations(options, bytes / 4), bytes, &mut steps, progress);
     pair.finish(timings)
 }
 

@@ -9,12 +9,19 @@ use super::outcome::{rx_mismatch_text, Outcome};
 use crate::descriptor::MAX_DESCRIPTOR_LEN;
 use crate::designs::DmaDesign;
 use crate::mapping::descriptors_mapping_bytes;
+use crate::progress::Progress;
 use crate::{ChannelConfig, Direction, TestPattern};
 
 /// Descriptors per ring.
 const RING: u64 = 1023;
 
-pub fn variable_transfers(options: &DmaBridgeOptions, d: &DmaDesign, h: u8, c: u8) -> Outcome {
+pub fn variable_transfers(
+    options: &DmaBridgeOptions,
+    d: &DmaDesign,
+    h: u8,
+    c: u8,
+    progress: &mut dyn Progress,
+) -> Outcome {
     let w = options.stream_axi_width_bytes;
     let (map_h, map_c) = options.stream_mapping_size;
     let (lh, lc) = options.transfer_length;
@@ -57,7 +64,7 @@ pub fn variable_transfers(options: &DmaBridgeOptions, d: &DmaDesign, h: u8, c: u
         tx_plan: Vec::new(),
         rx_plan: Vec::new(),
     };
-    let timings = pair.run_iterations(iterations(options, bytes / 4), bytes, &mut steps);
+    let timings = pair.run_iterations(iterations(options, bytes / 4), bytes, &mut steps, progress);
     pair.finish(timings)
 }
 
