@@ -10,17 +10,7 @@ use common::run_tool;
 
 const CREDITS: &str = env!("CARGO_BIN_EXE_test_dma_descriptor_credits");
 
-const DESIGNS: [&str; 9] = [
-    "dma_blkram",
-    "TOSING_160T_dma_ddr3",
-    "Litefury_Project-0",
-    "Nitefury_Project-0",
-    "TEF1001_dma_ddr3",
-    "NiteFury_dma_ddr3",
-    "TEF1001_dma_stream_loopback",
-    "NiteFury_dma_stream_loopback",
-    "TOSING_160T_dma_stream_loopback",
-];
+use common::DMA_DESIGNS as DESIGNS;
 
 /// Runs the tool on one simulated design: (stdout, stderr, exit code).
 fn run(design: &str, args: &[&str], fault: Option<&str>) -> (String, String, i32) {

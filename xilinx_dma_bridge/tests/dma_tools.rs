@@ -46,17 +46,7 @@ fn bridge(design: &str, extra: &[&str], fault: Option<&str>) -> (String, i32) {
 
 #[test]
 fn test_dma_bridge_passes_on_every_dma_design() {
-    for design in [
-        "dma_blkram",
-        "TOSING_160T_dma_ddr3",
-        "Litefury_Project-0",
-        "Nitefury_Project-0",
-        "TEF1001_dma_ddr3",
-        "NiteFury_dma_ddr3",
-        "TEF1001_dma_stream_loopback",
-        "NiteFury_dma_stream_loopback",
-        "TOSING_160T_dma_stream_loopback",
-    ] {
+    for design in common::DMA_DESIGNS {
         let (out, code) = bridge(design, &[], None);
         assert_eq!(code, 0, "{design}:\n{out}");
         assert!(out.ends_with("\nOverall PASS\n"), "{design}:\n{out}");

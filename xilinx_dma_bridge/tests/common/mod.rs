@@ -2,6 +2,19 @@
 
 use std::process::{Command, Output};
 
+/// Every simulated design with a DMA bridge (names as `--sim=` takes them).
+pub const DMA_DESIGNS: [&str; 9] = [
+    "dma_blkram",
+    "TOSING_160T_dma_ddr3",
+    "Litefury_Project-0",
+    "Nitefury_Project-0",
+    "TEF1001_dma_ddr3",
+    "NiteFury_dma_ddr3",
+    "TEF1001_dma_stream_loopback",
+    "NiteFury_dma_stream_loopback",
+    "TOSING_160T_dma_stream_loopback",
+];
+
 /// What a tool run printed and its exit code.
 pub struct ToolRun {
     pub stdout: String,
