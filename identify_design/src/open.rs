@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use command_line::DeviceArgs;
 use fpga_sim::board::{build_boards, Board, BoardListError, BoardOptions, PlacedBoard};
 use vfio_access::{
-    Device, DeviceArgs, IdentityFilter, OpenOptions, PciLocation, Session, SimSelection, VfioError,
+    Device, IdentityFilter, OpenOptions, PciLocation, Session, SimSelection, VfioError,
 };
 
 use crate::designs::design_filters;

@@ -1,17 +1,20 @@
 //! Host-side tests of `test_primary` (no VFIO needed): command-line splitting, executable
-//! lookup, `--pci-id`, and whole `--sim` runs with three secondaries, exit reporting and
-//! signal forwarding.
+//! lookup, `--pci-id`, the catalog's simulated boards, and whole `--sim` runs with three
+//! secondaries, exit reporting and signal forwarding.
 
 use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use nite_or_lite_fury_tests::launcher::{parse_pci_id, resolve_secondaries, sim_boards};
+use nite_or_lite_fury_tests::launcher::FuryCatalog;
 use vfio_access::iova::IovaRange;
-use vfio_access::multiprocess::{resolve_executable, split_secondaries, Handover};
-use vfio_access::{DmaCapability, IdMatch, SimSelection};
+use vfio_access::multiprocess::{
+    parse_pci_id, resolve_executable, resolve_secondaries, split_secondaries, DeviceCatalog,
+    Handover,
+};
+use vfio_access::{DmaCapability, IdMatch, IdentityFilter, SimSelection};
 
 const TEST_PRIMARY: &str = env!("CARGO_BIN_EXE_test_primary");
 
@@ -87,8 +90,18 @@ fn executables_are_found_beside_then_on_path() {
     );
 }
 
+fn sim_boards(
+    selection: &SimSelection,
+    pci_ids: &[IdentityFilter],
+) -> Result<Vec<vfio_access::sim::SimBoard>, String> {
+    FuryCatalog
+        .sim_boards(selection, pci_ids)
+        .map_err(|e| e.to_string())
+}
+
 #[test]
 fn pci_ids_parse_with_known_dma_widths() {
+    let parse_pci_id = |text: &str| parse_pci_id(text, &FuryCatalog);
     let edu = parse_pci_id("1234:11e8").unwrap();
     assert_eq!(edu.vendor_id, IdMatch::Value(0x1234));
     assert_eq!(edu.device_id, IdMatch::Value(0x11e8));
@@ -244,37 +257,44 @@ fn bad_command_lines_fail_with_one_line() {
 
 /// SIGTERM and a SIGINT sent with kill() (not from a terminal) reach the secondaries, and
 /// the primary waits for them and reports their (normal) exits.
+///
+/// Synchronised on the secondaries' own output: each prints `ready` once its trap is set,
+/// and the primary catches the signals before it starts the first secondary, so after
+/// both `ready` lines the signal is caught and forwarded.
 #[test]
 fn signals_are_forwarded_to_the_secondaries() {
     for sig in ["TERM", "INT"] {
-        let dir = tempfile::tempdir().unwrap();
-        let ready = dir.path().join("ready");
         let body = format!(
-            "trap 'echo got {sig}; exit 0' {sig}; touch {}; while :; do sleep 0.05; done",
-            ready.display()
+            "trap 'echo got {sig}; exit 0' {sig}; echo ready; while :; do sleep 0.05; done"
         );
-        let child = Command::new(TEST_PRIMARY)
+        let mut child = Command::new(TEST_PRIMARY)
             .args(["--sim", "sh", "-c", &body, "--", "sh", "-c", &body])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let start = Instant::now();
-        while !ready.exists() {
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut before = String::new();
+        let mut ready = 0;
+        while ready < 2 {
+            let mut line = String::new();
+            let n = stdout.read_line(&mut line).unwrap();
             assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "secondaries did not start"
+                n > 0,
+                "the run ended before both secondaries were ready:\n{before}"
             );
-            std::thread::sleep(Duration::from_millis(20));
+            ready += usize::from(line == "ready\n");
+            before += &line;
         }
-        std::thread::sleep(Duration::from_millis(200));
         let kill = Command::new("kill")
             .args([&format!("-{sig}"), &child.id().to_string()])
             .status()
             .unwrap();
         assert!(kill.success());
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{sig}: {stdout}");
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        let status = child.wait().unwrap();
+        let stdout = before + &rest;
+        assert!(status.success(), "{sig}: {stdout}");
         assert_eq!(stdout.matches(&format!("got {sig}")).count(), 2, "{stdout}");
         assert!(
             stdout.contains("All 2 child processed exited successfully"),

@@ -9,6 +9,7 @@ use crate::domain::IommuDomain;
 use crate::error::{Result, VfioError};
 use crate::filter::{DmaCapability, PciIdentity};
 use crate::location::PciLocation;
+use crate::messages::Messages;
 use crate::mmio::Mmio;
 use crate::real::{DmaBufSupport, Group, RealDevice, CONFIG_REGION};
 use crate::sim::{SimBar, SimConfigSpace, SimDevice};
@@ -52,6 +53,8 @@ pub struct Device {
     dma: DmaCapability,
     buffer_allocation: BufferAllocation,
     domain: Arc<IommuDomain>,
+    /// The session's message sink (bus mastering enabled, cleanup failures).
+    messages: Messages,
     backend: Backend,
     bars: Mutex<[BarSlot; 6]>,
 }
@@ -74,6 +77,7 @@ impl Device {
         dma: DmaCapability,
         buffer_allocation: BufferAllocation,
         domain: Arc<IommuDomain>,
+        messages: Messages,
         backend: Backend,
     ) -> Self {
         Self {
@@ -83,6 +87,7 @@ impl Device {
             dma,
             buffer_allocation,
             domain,
+            messages,
             backend,
             bars: Mutex::new(std::array::from_fn(|_| BarSlot::Unknown)),
         }
@@ -194,7 +199,7 @@ impl Device {
                 }))
             }),
             Backend::Real { device, .. } => device
-                .map_bar(index.into())
+                .map_bar(index.into(), self.messages.clone())
                 .map_err(|e| VfioError::Other(format!("{}: {e}", self.location)))?
                 .map(|m| Mmio::new(Arc::new(m))),
         };
@@ -283,12 +288,14 @@ impl Device {
     }
 
     /// Turns on memory decoding always (a device may come up with `Mem-`) and bus
-    /// mastering when the device does DMA. Prints the original's bus-master line.
+    /// mastering when the device does DMA, with the original's bus-master line as a
+    /// message.
     pub(crate) fn enable(&self) -> Result<()> {
         let cmd = self.config_read16(config_space::COMMAND)?;
         let mut new = cmd | config_space::CMD_MEMORY;
         if self.dma.does_dma() && cmd & config_space::CMD_BUS_MASTER == 0 {
-            println!("Enabling bus master for {}", self.location);
+            self.messages
+                .progress(&format!("Enabling bus master for {}", self.location));
             new |= config_space::CMD_BUS_MASTER;
         }
         if new != cmd {
@@ -333,8 +340,13 @@ impl Device {
                 location: self.location,
             });
         }
-        self.domain
-            .allocate(size, self.dma, access, self.buffer_allocation)
+        self.domain.allocate(
+            size,
+            self.dma,
+            access,
+            self.buffer_allocation,
+            self.messages.clone(),
+        )
     }
 
     /// The reduced-bandwidth warning, when the negotiated link is below capability.

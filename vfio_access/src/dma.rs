@@ -16,6 +16,7 @@ use nix::sys::stat::Mode;
 use crate::domain::IommuDomain;
 use crate::error::{Result, VfioError};
 use crate::iova::IovaRange;
+use crate::messages::Messages;
 
 /// Access a device is given to a buffer, from the device's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,18 +37,15 @@ impl DmaAccess {
     }
 }
 
-/// How DMA buffers are allocated (`--buffer-allocation`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+/// How DMA buffers are allocated (`--buffer-allocation`, parsed by the `command_line` crate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BufferAllocation {
     /// Page-aligned anonymous memory.
     #[default]
-    #[value(alias = "heap")]
     Heap,
     /// POSIX shared memory (`/dev/shm/vfio_buffer_*`).
-    #[value(alias = "shared_memory")]
     SharedMemory,
     /// Anonymous huge pages (size rounded up to the huge page size).
-    #[value(alias = "huge_pages")]
     HugePages,
 }
 
@@ -180,11 +178,15 @@ impl Drop for HostMemory {
     }
 }
 
-/// A buffer a device can reach by DMA at [`iova`](Self::iova). Unmapped and freed on drop.
+/// A buffer a device can reach by DMA at [`iova`](Self::iova). Unmapped and freed on drop;
+/// when the unmap fails the memory is leaked instead of freed, so that a device still able
+/// to reach it never writes into memory the process reuses.
 pub struct DmaBuffer {
-    memory: HostMemory,
+    memory: std::mem::ManuallyDrop<HostMemory>,
     iova: IovaRange,
     domain: Arc<IommuDomain>,
+    /// Where a failed unmap on drop is reported.
+    messages: Messages,
 }
 
 impl std::fmt::Debug for DmaBuffer {
@@ -198,11 +200,17 @@ impl std::fmt::Debug for DmaBuffer {
 }
 
 impl DmaBuffer {
-    pub(crate) fn new(memory: HostMemory, iova: IovaRange, domain: Arc<IommuDomain>) -> Self {
+    pub(crate) fn new(
+        memory: HostMemory,
+        iova: IovaRange,
+        domain: Arc<IommuDomain>,
+        messages: Messages,
+    ) -> Self {
         Self {
-            memory,
+            memory: std::mem::ManuallyDrop::new(memory),
             iova,
             domain,
+            messages,
         }
     }
 
@@ -301,9 +309,11 @@ impl DmaBuffer {
 
 impl Drop for DmaBuffer {
     fn drop(&mut self) {
-        // Unmap before the memory is released (HostMemory drops after this body).
-        if let Err(e) = self.domain.unmap(self.iova) {
-            eprintln!("{e}");
+        // Unmap before the memory is released.
+        match self.domain.unmap(self.iova) {
+            // SAFETY: `memory` is dropped exactly once, here, and never used afterwards.
+            Ok(()) => unsafe { std::mem::ManuallyDrop::drop(&mut self.memory) },
+            Err(e) => self.messages.error(&e.to_string()),
         }
     }
 }

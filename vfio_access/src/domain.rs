@@ -8,6 +8,7 @@ use crate::dma::{check_memlock, BufferAllocation, DmaAccess, DmaBuffer, HostMemo
 use crate::error::{OsError, Result, VfioError};
 use crate::filter::DmaCapability;
 use crate::iova::{IovaAllocator, IovaRange};
+use crate::messages::Messages;
 use crate::real::Container;
 use crate::sim::SimIommu;
 
@@ -75,6 +76,7 @@ impl IommuDomain {
         dma: DmaCapability,
         access: DmaAccess,
         mode: BufferAllocation,
+        messages: Messages,
     ) -> Result<DmaBuffer> {
         let memory = HostMemory::allocate(size, mode)?;
         let len = memory.len() as u64;
@@ -95,7 +97,7 @@ impl IommuDomain {
             });
         }
         self.pinned.fetch_add(len, Ordering::Relaxed);
-        Ok(DmaBuffer::new(memory, range, Arc::clone(self)))
+        Ok(DmaBuffer::new(memory, range, Arc::clone(self), messages))
     }
 
     pub(crate) fn unmap(&self, range: IovaRange) -> Result<()> {

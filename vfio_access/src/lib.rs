@@ -2,22 +2,24 @@
 //! devices are opened with the same API.
 //!
 //! - [`sysfs`]: PCI enumeration from sysfs; [`filter`] and [`location`]: which devices.
-//! - [`args`]: the device options every tool flattens; [`cli`]: one-line errors.
 //! - [`Session`]: opens real devices ([`real`]) or simulated ones ([`sim`]).
 //! - [`Device`]: BARs as [`Mmio`] windows, config space, reset, DMA buffers.
 //! - [`iova`]: IOVA allocation; [`dma`]: DMA buffers; [`timing`]: transfer rates.
+//! - [`multiprocess`]: one primary process sharing the devices with secondaries.
+//! - [`messages`]: where the layer's progress and warnings go (it never prints).
+//! - [`tools`]: the logic of the VFIO tools, writing to the writers they are given.
+//!
+//! The command-line side (clap options, one-line errors) is the `command_line` crate.
 
-pub mod args;
-pub mod cli;
 pub mod config_space;
 mod device;
 pub mod dma;
 mod domain;
-pub mod edu;
 pub mod error;
 pub mod filter;
 pub mod iova;
 pub mod location;
+pub mod messages;
 pub mod mmio;
 pub mod multiprocess;
 pub mod real;
@@ -26,13 +28,15 @@ pub mod signals;
 pub mod sim;
 pub mod sysfs;
 pub mod timing;
+pub mod tools;
 
-pub use args::{DeviceArgs, SimSelection, SIM_ENV};
 pub use device::{BarInfo, Device};
 pub use dma::{BufferAllocation, DmaAccess, DmaBuffer};
 pub use domain::IommuDomain;
 pub use error::{OsError, Result, VfioError};
 pub use filter::{DmaCapability, IdMatch, IdentityFilter, PciIdentity};
 pub use location::{LocationFilters, PciLocation};
+pub use messages::{MessageKind, MessageSink, Messages};
 pub use mmio::{AccessWidth, Mmio, RegisterSpace};
 pub use session::{OpenOptions, Session};
+pub use sim::{SimSelection, SIM_ENV};

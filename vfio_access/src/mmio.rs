@@ -135,6 +135,21 @@ impl Mmio {
         self.write(offset, AccessWidth::U32, value.into())
     }
 
+    /// A read that changes the device's state: pops an entry off a receive FIFO, or
+    /// clears status bits that are clear-on-read. The bus access is the same as
+    /// [`read`](Self::read); the separate name exists so that such reads stand out where
+    /// they are made: one may never be repeated, reordered, issued speculatively or added
+    /// for display or debugging (each one consumes data), unlike a plain register read.
+    pub fn read_with_side_effect(&self, offset: u64, width: AccessWidth) -> u64 {
+        self.read(offset, width)
+    }
+
+    /// A 32-bit [`read_with_side_effect`](Self::read_with_side_effect): one receive-FIFO
+    /// entry (e.g. the Quad SPI DRR, the AXI IIC RX_FIFO).
+    pub fn pop_u32(&self, offset: u64) -> u32 {
+        self.read_with_side_effect(offset, AccessWidth::U32) as u32
+    }
+
     /// A 64-bit register read as two 32-bit accesses, lower half first: a single 64-bit read
     /// of the XDMA registers returns all-ones on real hardware.
     pub fn read64_split(&self, offset: u64) -> u64 {
@@ -210,6 +225,33 @@ mod tests {
         assert!(m.window(u64::MAX, 2).is_none());
         let inner = w.window(0x800, 0x800).unwrap();
         assert_eq!(inner.base(), 0x1800);
+    }
+
+    /// A FIFO behind a register: each read pops one entry.
+    struct Fifo(std::sync::Mutex<Vec<u32>>);
+
+    impl RegisterSpace for Fifo {
+        fn size(&self) -> u64 {
+            4
+        }
+        fn read(&self, _offset: u64, _width: AccessWidth) -> u64 {
+            let mut entries = self.0.lock().unwrap();
+            if entries.is_empty() {
+                0
+            } else {
+                entries.remove(0).into()
+            }
+        }
+        fn write(&self, _offset: u64, _width: AccessWidth, _value: u64) {}
+    }
+
+    #[test]
+    fn pops_consume_one_entry_each() {
+        let m = Mmio::new(Arc::new(Fifo(std::sync::Mutex::new(vec![1, 2, 3]))));
+        assert_eq!(m.pop_u32(0), 1);
+        assert_eq!(m.read_with_side_effect(0, AccessWidth::U32), 2);
+        assert_eq!(m.pop_u32(0), 3);
+        assert_eq!(m.pop_u32(0), 0);
     }
 
     #[test]

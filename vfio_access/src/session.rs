@@ -15,6 +15,7 @@ use crate::error::{Result, VfioError};
 use crate::filter::{first_match, IdentityFilter};
 use crate::iova::IovaAllocator;
 use crate::location::LocationFilters;
+use crate::messages::Messages;
 use crate::multiprocess::{self, Adopted};
 use crate::real::{uapi, Container, Group, RealDevice};
 use crate::sim::{DmaPort, SimBoard, SimConfigSpace, SimIommu, SIM_IOVA_PGSIZES, SIM_IOVA_RANGES};
@@ -28,6 +29,9 @@ pub struct OpenOptions {
     /// Each IOMMU group gets its own container (isolated IOVA spaces).
     pub isolate_iommu_groups: bool,
     pub sysfs_root: PathBuf,
+    /// Where opening reports progress (`Opening device ...`), skipped devices and
+    /// problems; the devices keep it for later messages. Discarded by default.
+    pub messages: Messages,
 }
 
 impl Default for OpenOptions {
@@ -37,6 +41,7 @@ impl Default for OpenOptions {
             buffer_allocation: BufferAllocation::default(),
             isolate_iommu_groups: false,
             sysfs_root: PathBuf::from(sysfs::SYSFS_ROOT),
+            messages: Messages::default(),
         }
     }
 }
@@ -45,7 +50,8 @@ impl Default for OpenOptions {
 pub struct Session {
     devices: Vec<Device>,
     domains: Vec<Arc<IommuDomain>>,
-    /// Lines explaining why matching devices were left out (also printed when opening).
+    /// Lines explaining why matching devices were left out (also sent as messages when
+    /// opening).
     skipped: Vec<String>,
 }
 
@@ -76,7 +82,8 @@ impl Session {
 
     /// Opens, through the kernel's VFIO, every PCI function that matches an identity
     /// filter and the location filters. A device that cannot be opened is left out with a
-    /// printed reason; errors that stop everything (no usable container) are returned.
+    /// reason (in [`skipped`](Self::skipped) and sent to `options.messages`); errors that
+    /// stop everything (no usable container) are returned.
     ///
     /// In a secondary process (the environment variable
     /// [`SECONDARY_ENV`](crate::multiprocess::SECONDARY_ENV) is set by a primary) nothing is
@@ -89,9 +96,10 @@ impl Session {
         let mut session = Session::from_parts(Vec::new(), Vec::new());
         let mut shared: Option<Arc<IommuDomain>> = None;
         let mut groups: HashMap<u32, (Arc<Group>, Arc<IommuDomain>)> = HashMap::new();
+        let messages = &options.messages;
         for (info, dma, name) in candidates(options, filters)? {
             let mut skip = |why: String| {
-                println!("Skipping device {name} as {why}");
+                messages.warning(&format!("Skipping device {name} as {why}"));
                 session.skipped.push(format!("{name}: {why}"));
             };
             let Some(group_no) = info.iommu_group else {
@@ -120,7 +128,9 @@ impl Session {
                     continue;
                 }
             }
-            println!("Opening device {name} with IOMMU group {group_no}");
+            messages.progress(&format!(
+                "Opening device {name} with IOMMU group {group_no}"
+            ));
             let (group, domain) = match groups.get(&group_no) {
                 Some((g, d)) => (Arc::clone(g), Arc::clone(d)),
                 None => {
@@ -140,7 +150,7 @@ impl Session {
                             | VfioError::ApiVersion(_)),
                         ) => return Err(e),
                         Err(e) => {
-                            println!("{e}");
+                            messages.warning(&e.to_string());
                             session.skipped.push(format!("{name}: {e}"));
                             continue;
                         }
@@ -156,12 +166,12 @@ impl Session {
                     let e = VfioError::NotPci {
                         location: info.location,
                     };
-                    println!("{e}");
+                    messages.warning(&e.to_string());
                     session.skipped.push(e.to_string());
                     continue;
                 }
                 Err(e) => {
-                    eprintln!("{e}");
+                    messages.error(&e.to_string());
                     session.skipped.push(format!("{name}: {e}"));
                     continue;
                 }
@@ -173,6 +183,7 @@ impl Session {
                 dma,
                 options.buffer_allocation,
                 domain,
+                options.messages.clone(),
                 Backend::Real {
                     device: real,
                     _group: group,
@@ -180,10 +191,10 @@ impl Session {
                 },
             );
             if let Err(e) = device.enable() {
-                println!("{e}");
+                messages.warning(&e.to_string());
             }
             if let Some(w) = device.link_warning() {
-                println!("{w}");
+                messages.warning(&w);
             }
             session.devices.push(device);
         }
@@ -261,10 +272,10 @@ impl Session {
             let Some(dma) = first_match(filters, &identity) else {
                 continue;
             };
-            println!(
+            options.messages.progress(&format!(
                 "Opening device {} ({:04x}:{:04x}) with IOMMU group {}",
                 board.location, identity.vendor_id, identity.device_id, board.iommu_group
-            );
+            ));
             let domain = if let Some(d) = by_group.get(&board.iommu_group) {
                 Arc::clone(d)
             } else {
@@ -299,6 +310,7 @@ impl Session {
                 dma,
                 options.buffer_allocation,
                 domain,
+                options.messages.clone(),
                 Backend::Sim {
                     device: board.device,
                     config,
@@ -325,17 +337,18 @@ impl Session {
             )));
         }
         let mut session = Session::from_parts(Vec::new(), Vec::new());
+        let messages = &options.messages;
         for (info, dma, name) in candidates(options, filters)? {
             let Some(handed) = adopted.device(info.location) else {
                 let why = "it was not handed over by the primary process".to_string();
-                println!("Skipping device {name} as {why}");
+                messages.warning(&format!("Skipping device {name} as {why}"));
                 session.skipped.push(format!("{name}: {why}"));
                 continue;
             };
-            println!(
+            messages.progress(&format!(
                 "Opening device {name} with IOMMU group {}",
                 handed.group_number
-            );
+            ));
             let real = handed
                 .device_fd
                 .try_clone()
@@ -346,7 +359,7 @@ impl Session {
             let real = match real {
                 Ok(r) => r,
                 Err(e) => {
-                    eprintln!("{}: {e}", info.location);
+                    messages.error(&format!("{}: {e}", info.location));
                     session.skipped.push(format!("{name}: {e}"));
                     continue;
                 }
@@ -365,6 +378,7 @@ impl Session {
                 dma,
                 options.buffer_allocation,
                 Arc::clone(&handed.domain),
+                options.messages.clone(),
                 Backend::Real {
                     device: real,
                     _group: Arc::clone(&handed.group),
@@ -372,7 +386,7 @@ impl Session {
                 },
             );
             if let Err(e) = device.enable() {
-                println!("{e}");
+                messages.warning(&e.to_string());
             }
             session.devices.push(device);
         }

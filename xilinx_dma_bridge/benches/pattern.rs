@@ -7,7 +7,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use vfio_access::{DeviceArgs, DmaAccess};
+use command_line::DeviceArgs;
+use vfio_access::DmaAccess;
 use xilinx_dma_bridge::pattern::{LCG_INCREMENT, LCG_MULTIPLIER};
 use xilinx_dma_bridge::TestPattern;
 

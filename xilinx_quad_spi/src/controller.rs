@@ -256,7 +256,7 @@ impl QuadSpiController {
             }
             let n = available.min(written - read);
             for _ in 0..n {
-                let byte = mmio.read32(regs::DRR) as u8;
+                let byte = mmio.pop_u32(regs::DRR) as u8;
                 if read >= tx_len {
                     rx[read - tx_len] = byte;
                 }

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use i2c_probe::decode::spd_common::CrcPolicy;
 use i2c_probe::decode::{spd_ddr3, spd_ddr4, spd_file};
 use i2c_probe::dump::Dumper;
@@ -19,7 +20,7 @@ use i2c_probe::master::bitbang::BitBangI2c;
 use i2c_probe::master::{Delay, NoDelay, SpinDelay};
 use i2c_probe::smbus::transfer::SmbusMaster;
 use identify_design::open_designs;
-use vfio_access::{cli, DeviceArgs, Mmio};
+use vfio_access::Mmio;
 use xilinx_xadc::{format_samples, read_samples};
 
 #[derive(Parser, Debug)]

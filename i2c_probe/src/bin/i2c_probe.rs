@@ -12,11 +12,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use i2c_probe::master::axi_iic::{AxiIic, Termination};
 use i2c_probe::master::bitbang::BitBangI2c;
 use i2c_probe::master::{Delay, I2cError, NoDelay, SpinDelay};
 use identify_design::open_designs;
-use vfio_access::{cli, DeviceArgs, Mmio};
+use vfio_access::Mmio;
 
 #[derive(Parser, Debug)]
 #[command(about = "Probe I2C addresses through the AXI IIC or the bit-banged GPIO")]

@@ -140,7 +140,7 @@ impl AxiIic {
             if self.sr() & SR_RX_EMPTY != 0 {
                 break;
             }
-            self.regs.read32(RX_FIFO);
+            self.regs.pop_u32(RX_FIFO);
         }
         self.clear_isr(ISR_ARB_LOST | ISR_TX_ERROR);
     }
@@ -238,7 +238,7 @@ impl AxiIic {
             if let Some(n) = before {
                 self.prepare_next(n - out.len() - 1, option, &mut txak_set);
             }
-            out.push(self.regs.read32(RX_FIFO) as u8);
+            out.push(self.regs.pop_u32(RX_FIFO) as u8);
             let after = total(&out);
             if before.is_none() {
                 match after {
@@ -380,7 +380,7 @@ impl AxiIic {
             if self.sr() & SR_RX_EMPTY != 0 {
                 break;
             }
-            self.regs.read32(RX_FIFO);
+            self.regs.pop_u32(RX_FIFO);
         }
         self.regs
             .write32(RX_FIFO_PIRQ, if dynamic { 0xf } else { 0 });
@@ -408,7 +408,7 @@ impl AxiIic {
             self.abort();
             return Err(e);
         }
-        Ok((self.sr() & SR_RX_EMPTY == 0).then(|| self.regs.read32(RX_FIFO) as u8))
+        Ok((self.sr() & SR_RX_EMPTY == 0).then(|| self.regs.pop_u32(RX_FIFO) as u8))
     }
 
     /// End the ownership left by [`AxiIic::probe_read`] (the probe loop does it with the

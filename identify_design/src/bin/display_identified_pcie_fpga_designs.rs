@@ -5,9 +5,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use identify_design::display::write_identified_designs;
 use identify_design::open_designs;
-use vfio_access::{cli, DeviceArgs};
 
 #[derive(Parser, Debug)]
 #[command(about = "Display the FPGA designs identified in PCIe devices")]

@@ -4,10 +4,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use fpga_sim::board::{build_boards, BoardOptions};
 use identify_design::display::{write_possible_designs, ScannedDevice};
 use vfio_access::sim::SimDevice;
-use vfio_access::{cli, sysfs, DeviceArgs, SimSelection};
+use vfio_access::{sysfs, SimSelection};
 
 #[derive(Parser, Debug)]
 #[command(about = "Display PCI devices which may contain one of the known FPGA designs")]

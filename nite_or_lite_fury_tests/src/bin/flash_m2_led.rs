@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use identify_design::open_designs;
 use nite_or_lite_fury_tests::m2_led::flash_m2_led;
-use vfio_access::{cli, DeviceArgs};
 
 fn led_on_time(text: &str) -> Result<u64, String> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {

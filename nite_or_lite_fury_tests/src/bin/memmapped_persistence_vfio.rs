@@ -9,9 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use identify_design::open_devices_with_default;
 use nite_or_lite_fury_tests::memmapped_persistence::{run_device, MEMMAPPED_BLKRAM_FILTER};
-use vfio_access::{cli, DeviceArgs};
 
 #[derive(Parser, Debug)]
 #[command(about = "Test whether memory-mapped BAR contents persist between runs")]

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use identify_design::open_designs;
 use nite_or_lite_fury_tests::general::write_general;
-use vfio_access::{cli, DeviceArgs};
 
 #[derive(Parser, Debug)]
 #[command(about = "Identify NiteFury/LiteFury boards and display their XADC values")]

@@ -1,15 +1,16 @@
 //! `test_primary [options] <exe> [args...] [-- <exe> [args...]]...`: opens the devices
-//! once as the primary process and runs the secondaries against them (see
-//! `vfio_access::multiprocess`): disjoint IOVA windows, BARs mapped before any secondary
-//! starts, handed-over fds, Ctrl-C forwarding, per-secondary exit reporting.
+//! once as the primary process and runs the secondaries against them (the logic is
+//! `vfio_access::multiprocess::launch`): disjoint IOVA windows, BARs mapped before any
+//! secondary starts, handed-over fds, Ctrl-C forwarding, per-secondary exit reporting.
 
 use std::ffi::OsString;
 
-use anyhow::{bail, Result};
 use clap::Parser;
-use nite_or_lite_fury_tests::launcher;
-use vfio_access::multiprocess::{self, parse_size, PrimaryOptions, WindowMode};
-use vfio_access::{cli, DeviceArgs, IdentityFilter, Session};
+use command_line::integer::parse_size;
+use command_line::{cli, DeviceArgs};
+use nite_or_lite_fury_tests::launcher::FuryCatalog;
+use vfio_access::multiprocess::{self, Launch, WindowMode};
+use vfio_access::IdentityFilter;
 
 /// Run several test programs (secondaries) on the same VFIO devices: this primary opens
 /// the devices once and hands each secondary the container, group and device fds and its
@@ -25,7 +26,7 @@ struct Args {
 
     /// Also open devices that are not FPGA designs: <vendor>:<device>[:<subvendor>:<subdevice>]
     /// in hex (e.g. 1234:11e8 for QEMU's edu). May be repeated.
-    #[arg(long = "pci-id", value_name = "ID", value_parser = launcher::parse_pci_id)]
+    #[arg(long = "pci-id", value_name = "ID", value_parser = parse_pci_id)]
     pci_ids: Vec<IdentityFilter>,
 
     /// Size of each secondary's IOVA window (e.g. 64M, 1G, 0x100000). Default: equal shares
@@ -53,48 +54,32 @@ struct Args {
     command: Vec<OsString>,
 }
 
-fn main() -> std::process::ExitCode {
-    let args: Args = cli::parse();
-    cli::run(|| run(args))
+fn parse_pci_id(text: &str) -> Result<IdentityFilter, String> {
+    multiprocess::parse_pci_id(text, &FuryCatalog)
 }
 
-fn run(args: Args) -> Result<()> {
-    let exe = std::env::current_exe().ok();
-    let beside = exe.as_deref().and_then(|p| p.parent());
-    let secondaries =
-        launcher::resolve_secondaries(&args.command, beside, std::env::var_os("PATH").as_deref())
-            .map_err(anyhow::Error::msg)?;
-    let mut filters = launcher::design_filters();
-    filters.extend(args.pci_ids.iter().copied());
-    let options = args.devices.open_options();
-    let simulation = args.devices.simulation();
-    let session = match &simulation {
-        Some(sel) => Session::open_sim(
-            launcher::sim_boards(sel, &args.pci_ids)?,
-            &options,
-            &filters,
-        )?,
-        None => Session::open(&options, &filters)?,
-    };
-    let windows = if args.no_iova_windows {
-        WindowMode::Disabled
-    } else if let Some(size) = args.iova_window {
-        WindowMode::Size(size)
-    } else {
-        WindowMode::EqualShares
-    };
-    let reports = multiprocess::run(
-        &session,
-        &secondaries,
-        &PrimaryOptions {
+fn main() -> std::process::ExitCode {
+    let args: Args = cli::parse();
+    cli::run(|| {
+        let exe = std::env::current_exe().ok();
+        let windows = if args.no_iova_windows {
+            WindowMode::Disabled
+        } else if let Some(size) = args.iova_window {
+            WindowMode::Size(size)
+        } else {
+            WindowMode::EqualShares
+        };
+        let request = Launch {
+            open: args.devices.open_options(),
+            simulation: args.devices.simulation(),
+            pci_ids: args.pci_ids,
             windows,
             show_fds: args.show_fds,
-            simulation,
-        },
-    )?;
-    let failed = reports.iter().filter(|r| !r.succeeded()).count();
-    if failed > 0 {
-        bail!("{failed} of {} secondary processes failed", reports.len());
-    }
-    Ok(())
+            command: args.command,
+            beside: exe.as_deref().and_then(|p| p.parent()).map(Into::into),
+            path_var: std::env::var_os("PATH"),
+        };
+        multiprocess::launch(&request, &FuryCatalog)?;
+        Ok(())
+    })
 }

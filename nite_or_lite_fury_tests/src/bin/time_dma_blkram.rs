@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use identify_design::DesignId;
-use vfio_access::{cli, DeviceArgs};
 use xilinx_dma_bridge::designs::DmaDesign;
 use xilinx_dma_bridge::legacy_test::LegacyTest;
 use xilinx_dma_bridge::options::{c_int_parser, TimeoutArgs};

@@ -17,10 +17,13 @@
 //! - When a secondary ends, however it ends, the primary unmaps its whole window
 //!   ([`run`]). The primary catches SIGINT/SIGTERM after forking and forwards them, so
 //!   every secondary gets them even when not run from a terminal.
+//! - [`launch`] is the whole `test_primary` run; what only the binary knows (design
+//!   filters, simulated boards) comes in through a [`DeviceCatalog`].
 
 mod adopt;
 mod handover;
 mod launch;
+mod launcher;
 mod primary;
 mod signals;
 mod windows;
@@ -28,8 +31,9 @@ mod windows;
 pub(crate) use adopt::{adopted, secondary_window, Adopted};
 pub use handover::{HandedContainer, HandedDevice, Handover, SECONDARY_ENV};
 pub use launch::{resolve_executable, spawn_secondary, split_secondaries, SecondaryCommand};
+pub use launcher::{launch, parse_pci_id, resolve_secondaries, DeviceCatalog, Launch, LaunchError};
 pub use primary::{
     fd_display, handover_for, map_all_bars, plan_windows, run, summary_line, PrimaryOptions,
     Secondary, SecondaryExit, SecondaryReport, WindowMode,
 };
-pub use windows::{parse_size, partition};
+pub use windows::partition;

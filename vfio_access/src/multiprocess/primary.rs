@@ -4,18 +4,17 @@
 //! it ends, and reports exits as the original did.
 
 use std::ffi::{OsStr, OsString};
-use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::Child;
 use std::time::Duration;
 
-use crate::args::{SimSelection, SIM_ENV};
 use crate::error::{Result, VfioError};
 use crate::iova::IovaRange;
+use crate::messages::Messages;
 use crate::session::Session;
-use crate::sim::{SIM_IOVA_PGSIZES, SIM_IOVA_RANGES};
+use crate::sim::{SimSelection, SIM_ENV, SIM_IOVA_PGSIZES, SIM_IOVA_RANGES};
 
 use super::handover::{HandedContainer, HandedDevice, Handover};
 use super::launch::spawn_secondary;
@@ -42,6 +41,8 @@ pub struct PrimaryOptions {
     pub show_fds: bool,
     /// The simulation choice passed on to the secondaries through `FPGA_SIO_SIM`.
     pub simulation: Option<SimSelection>,
+    /// Where the run reports secondaries started and ended, cleanup and the summary.
+    pub messages: Messages,
 }
 
 /// A secondary ready to start.
@@ -249,44 +250,55 @@ pub fn summary_line(reports: &[SecondaryReport]) -> String {
 }
 
 /// Unmaps whatever is left in `window` in every domain of the session.
-fn clean_window(session: &Session, name: &str, window: Option<IovaRange>) -> u64 {
+fn clean_window(
+    session: &Session,
+    name: &str,
+    window: Option<IovaRange>,
+    messages: &Messages,
+) -> u64 {
     let Some(w) = window else { return 0 };
     let mut total = 0;
     for d in session.domains() {
         match d.unmap_window(w) {
             Ok(n) => total += n,
-            Err(e) => println!("Secondary {name}: {e}"),
+            Err(e) => messages.warning(&format!("Secondary {name}: {e}")),
         }
     }
     if total > 0 {
-        println!(
+        messages.warning(&format!(
             "Unmapped {total} bytes left mapped in IOVA window 0x{:x}-0x{:x} of secondary {name}",
             w.start, w.end
-        );
+        ));
     }
     total
 }
 
 /// Runs the secondaries against the opened `session`: maps the BARs, plans windows,
-/// starts every secondary, then (after forking) catches SIGINT/SIGTERM and forwards them,
-/// waits for all, cleans each ended secondary's window and prints the exit lines and the
-/// summary. Returns one report per secondary, in command-line order.
+/// catches SIGINT/SIGTERM (to forward them), starts every secondary, waits for all, cleans
+/// each ended secondary's window and reports the exit lines and the summary to
+/// `options.messages`. Returns one report per secondary, in command-line order.
+///
+/// The signal handlers are in place before the first secondary starts, so a signal that
+/// arrives once any secondary runs is forwarded to every secondary (the children start
+/// with default dispositions: `spawn_secondary` resets them and `exec` drops handlers).
 pub fn run(
     session: &Session,
     secondaries: &[Secondary],
     options: &PrimaryOptions,
 ) -> Result<Vec<SecondaryReport>> {
     let simulated = options.simulation.is_some();
+    let messages = &options.messages;
     map_all_bars(session)?;
     let windows = plan_windows(session, simulated, options.windows, secondaries.len())?;
     let base = handover_for(session, simulated);
     if options.show_fds {
-        print!("{}", fd_display(session));
+        messages.progress(fd_display(session).trim_end_matches('\n'));
     }
     let mut env: Vec<(OsString, OsString)> = Vec::new();
     if let Some(sel) = &options.simulation {
         env.push((SIM_ENV.into(), sel.env_value().into()));
     }
+    signals::install_forwarding()?;
     let mut reports: Vec<SecondaryReport> = Vec::with_capacity(secondaries.len());
     let mut running: Vec<(usize, Child)> = Vec::new();
     for (i, s) in secondaries.iter().enumerate() {
@@ -295,8 +307,8 @@ pub fn run(
             window: windows[i],
             ..base.clone()
         };
-        let _ = std::io::stdout().flush();
-        let _ = std::io::stderr().flush();
+        // The secondary writes to the same terminal: what was reported comes first.
+        messages.flush();
         let mut report = SecondaryReport {
             name: name.clone(),
             pid: None,
@@ -307,24 +319,22 @@ pub fn run(
         match spawn_secondary(OsStr::new(&s.name), &s.path, &s.args, &handover, &env) {
             Ok(child) => {
                 report.pid = Some(child.id());
-                println!(
+                messages.progress(&format!(
                     "Started secondary {} {name} PID {} with {}",
                     i + 1,
                     child.id(),
                     describe_window(windows[i])
-                );
+                ));
                 running.push((i, child));
             }
             Err(e) => {
                 let msg = format!("execv ({}) failed : {}", s.path.display(), errno_text(&e));
-                eprintln!("{msg}");
+                messages.error(&msg);
                 report.exit = SecondaryExit::NotStarted(msg);
             }
         }
         reports.push(report);
     }
-    // After every fork: the children start with default dispositions.
-    signals::install_forwarding()?;
     while !running.is_empty() {
         for sig in signals::take_signals_to_forward() {
             for (_, child) in &running {
@@ -344,19 +354,20 @@ pub fn run(
                     };
                     match r.exit {
                         SecondaryExit::Exited(0) => {}
-                        SecondaryExit::Exited(c) => {
-                            println!("Secondary {} exited with status {c}", r.name)
-                        }
-                        SecondaryExit::Signalled(s) => {
-                            println!("Secondary {} killed with signal {s}", r.name)
-                        }
+                        SecondaryExit::Exited(c) => messages
+                            .warning(&format!("Secondary {} exited with status {c}", r.name)),
+                        SecondaryExit::Signalled(s) => messages
+                            .warning(&format!("Secondary {} killed with signal {s}", r.name)),
                         SecondaryExit::NotStarted(_) => {}
                     }
-                    r.unmapped_bytes = clean_window(session, &r.name, r.window);
+                    r.unmapped_bytes = clean_window(session, &r.name, r.window, messages);
                 }
                 Ok(None) => still.push((i, child)),
                 Err(e) => {
-                    println!("waitpid for secondary {} failed : {e}", reports[i].name);
+                    messages.warning(&format!(
+                        "waitpid for secondary {} failed : {e}",
+                        reports[i].name
+                    ));
                     reports[i].exit = SecondaryExit::NotStarted(e.to_string());
                 }
             }
@@ -367,7 +378,7 @@ pub fn run(
         }
     }
     signals::restore_default_handlers();
-    println!("{}", summary_line(&reports));
+    messages.progress(&summary_line(&reports));
     Ok(reports)
 }
 

@@ -34,8 +34,9 @@ extern "C" fn record(signo: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut 
 }
 
 /// Installs the recording handler for SIGINT and SIGTERM: the primary keeps running and
-/// [`take_signals_to_forward`] reports them. Call after forking the secondaries (handlers
-/// do not survive `exec` anyway, so children start with the default dispositions).
+/// [`take_signals_to_forward`] reports them. Installed before the secondaries start: a
+/// handler does not survive `exec` (and `spawn_secondary` resets both signals in the
+/// child), so the children still start with the default dispositions.
 pub(crate) fn install_forwarding() -> Result<()> {
     let action = SigAction::new(
         SigHandler::SigAction(record),

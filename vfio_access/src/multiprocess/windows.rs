@@ -94,36 +94,6 @@ pub fn partition(
     Ok(windows)
 }
 
-/// Parses a size: decimal or `0x` hex, with an optional `K`, `M`, `G` or `T` suffix (binary
-/// multiples, optional trailing `iB`/`B`), e.g. `64M`, `0x100000`, `1GiB`.
-pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
-    let bad = || format!("invalid size '{text}' (e.g. 64M, 1G, 0x100000)");
-    let t = text.trim();
-    let t = t
-        .strip_suffix("iB")
-        .or_else(|| t.strip_suffix('B'))
-        .unwrap_or(t);
-    let (digits, shift) = match t.chars().last() {
-        Some('k' | 'K') => (&t[..t.len() - 1], 10),
-        Some('m' | 'M') => (&t[..t.len() - 1], 20),
-        Some('g' | 'G') => (&t[..t.len() - 1], 30),
-        Some('t' | 'T') => (&t[..t.len() - 1], 40),
-        _ => (t, 0),
-    };
-    let value = match digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        Some(hex) => u64::from_str_radix(hex, 16).map_err(|_| bad())?,
-        None => digits.parse::<u64>().map_err(|_| bad())?,
-    };
-    let v = value.checked_mul(1u64 << shift).ok_or_else(bad)?;
-    if v == 0 {
-        return Err(bad());
-    }
-    Ok(v)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,16 +148,5 @@ mod tests {
         assert!(partition(&INTEL, u64::MAX, 0x1000, 0, None)
             .unwrap()
             .is_empty());
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("64M"), Ok(64 << 20));
-        assert_eq!(parse_size("0x100000"), Ok(0x10_0000));
-        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("12Q").is_err());
-        assert!(parse_size("99999999999T").is_err());
     }
 }

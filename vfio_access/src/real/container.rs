@@ -13,6 +13,7 @@ use nix::unistd::{access, AccessFlags};
 use super::uapi::{self, ArgBuf};
 use crate::error::{Result, VfioError};
 use crate::iova::IovaRange;
+use std::mem::{offset_of, size_of};
 
 pub const CONTAINER_PATH: &str = "/dev/vfio/vfio";
 
@@ -64,7 +65,7 @@ impl Container {
         // SAFETY: `open` just returned this descriptor and nothing else owns it.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         let c = Self::from_fd(fd, 0);
-        let version = uapi::ioctl_val(c.fd.as_fd(), uapi::GET_API_VERSION, 0)
+        let version = uapi::get_api_version(c.fd.as_fd())
             .map_err(|e| VfioError::sys("VFIO_GET_API_VERSION", e))?;
         if version != uapi::VFIO_API_VERSION as i32 {
             return Err(VfioError::ApiVersion(version));
@@ -90,7 +91,7 @@ impl Container {
 
     /// `VFIO_CHECK_EXTENSION`: > 0 when supported.
     pub fn check_extension(&self, extension: u32) -> Result<i32, Errno> {
-        uapi::ioctl_val(self.fd(), uapi::CHECK_EXTENSION, extension.into())
+        uapi::check_extension(self.fd(), extension)
     }
 
     /// The best type1 IOMMU type the kernel offers (v2, else v1).
@@ -103,7 +104,7 @@ impl Container {
     }
 
     pub fn set_iommu(&self, iommu_type: u32) -> Result<()> {
-        uapi::ioctl_val(self.fd(), uapi::SET_IOMMU, iommu_type.into())
+        uapi::set_iommu(self.fd(), iommu_type)
             .map_err(|e| VfioError::sys("  VFIO_SET_IOMMU", e))?;
         self.iommu_type
             .store(iommu_type, std::sync::atomic::Ordering::Relaxed);
@@ -112,16 +113,8 @@ impl Container {
 
     /// `VFIO_IOMMU_GET_INFO` with the capability chain (two calls: size, then data).
     pub fn iommu_info(&self) -> Result<IommuInfo> {
-        const BASE: usize = 24;
-        let mut buf = ArgBuf::new(BASE);
-        buf.ioctl_argsz(self.fd(), uapi::IOMMU_GET_INFO, BASE as u32)
+        let buf = uapi::iommu_get_info(self.fd())
             .map_err(|e| VfioError::sys("VFIO_IOMMU_GET_INFO", e))?;
-        let needed = buf.get_u32(0).unwrap_or(BASE as u32) as usize;
-        if needed > BASE {
-            buf = ArgBuf::new(needed.min(1 << 20));
-            buf.ioctl(self.fd(), uapi::IOMMU_GET_INFO)
-                .map_err(|e| VfioError::sys("  VFIO_IOMMU_GET_INFO", e))?;
-        }
         Ok(parse_iommu_info(&buf))
     }
 
@@ -132,57 +125,54 @@ impl Container {
         size: u64,
         access: crate::dma::DmaAccess,
     ) -> Result<(), Errno> {
-        let mut buf = ArgBuf::new(32);
-        buf.put_u32(4, access.bits());
-        buf.put_u64(8, vaddr);
-        buf.put_u64(16, iova);
-        buf.put_u64(24, size);
-        buf.ioctl(self.fd(), uapi::IOMMU_MAP_DMA).map(|_| ())
+        uapi::iommu_map_dma(self.fd(), vaddr, iova, size, access.bits())
     }
 
     /// Returns the number of bytes the kernel actually unmapped.
     pub fn unmap_dma(&self, iova: u64, size: u64) -> Result<u64, Errno> {
-        let mut buf = ArgBuf::new(24);
-        buf.put_u64(8, iova);
-        buf.put_u64(16, size);
-        buf.ioctl(self.fd(), uapi::IOMMU_UNMAP_DMA)?;
-        Ok(buf.get_u64(16).unwrap_or(0))
+        uapi::iommu_unmap_dma(self.fd(), iova, size)
     }
 }
 
 /// Decodes a `vfio_iommu_type1_info` and its capability chain.
 pub(crate) fn parse_iommu_info(buf: &ArgBuf) -> IommuInfo {
+    let Some(fixed) = buf.read::<uapi::vfio_iommu_type1_info>(0) else {
+        return IommuInfo::default();
+    };
     let mut info = IommuInfo {
-        flags: buf.get_u32(4).unwrap_or(0),
-        iova_pgsizes: buf.get_u64(8).unwrap_or(0),
+        flags: fixed.flags,
+        iova_pgsizes: fixed.iova_pgsizes,
         ..Default::default()
     };
     if info.flags & uapi::VFIO_IOMMU_INFO_CAPS == 0 {
         return info;
     }
-    for (off, id, version) in buf.capabilities(buf.get_u32(16).unwrap_or(0) as usize) {
-        match u32::from(id) {
+    for (off, header) in buf.capabilities(fixed.cap_offset as usize) {
+        match u32::from(header.id) {
             uapi::VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE => {
-                info.iova_range_version = Some(version);
-                let n = buf.get_u32(off + 8).unwrap_or(0) as usize;
+                info.iova_range_version = Some(header.version);
+                let n = buf
+                    .get_u32(off + offset_of!(uapi::vfio_iommu_type1_info_cap_iova_range, nr_iovas))
+                    .unwrap_or(0) as usize;
+                let first = off + size_of::<uapi::vfio_iommu_type1_info_cap_iova_range>();
                 for i in 0..n.min(4096) {
-                    let at = off + 16 + 16 * i;
-                    if let (Some(s), Some(e)) = (buf.get_u64(at), buf.get_u64(at + 8)) {
-                        info.iova_ranges.push(IovaRange::new(s, e));
+                    let at = first + size_of::<uapi::vfio_iova_range>() * i;
+                    if let Some(r) = buf.read::<uapi::vfio_iova_range>(at) {
+                        info.iova_ranges.push(IovaRange::new(r.start, r.end));
                     }
                 }
             }
             uapi::VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION => {
-                info.migration = Some((
-                    buf.get_u32(off + 8).unwrap_or(0),
-                    buf.get_u64(off + 16).unwrap_or(0),
-                    buf.get_u64(off + 24).unwrap_or(0),
-                ));
+                if let Some(m) = buf.read::<uapi::vfio_iommu_type1_info_cap_migration>(off) {
+                    info.migration = Some((m.flags, m.pgsize_bitmap, m.max_dirty_bitmap_size));
+                }
             }
             uapi::VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL => {
-                info.dma_avail = buf.get_u32(off + 8);
+                info.dma_avail = buf
+                    .read::<uapi::vfio_iommu_type1_info_dma_avail>(off)
+                    .map(|a| a.avail);
             }
-            _ => info.unknown_caps.push((id, version)),
+            _ => info.unknown_caps.push((header.id, header.version)),
         }
     }
     info

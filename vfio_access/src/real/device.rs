@@ -14,7 +14,9 @@ use nix::sys::uio::{pread, pwrite};
 
 use super::uapi::{self, ArgBuf};
 use crate::error::{Result, VfioError};
+use crate::messages::Messages;
 use crate::mmio::{AccessWidth, RegisterSpace};
+use std::mem::{offset_of, size_of};
 
 /// `VFIO_DEVICE_GET_INFO`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,13 +99,12 @@ pub struct RealDevice {
 
 impl RealDevice {
     pub fn from_fd(fd: OwnedFd) -> Result<Self> {
-        let mut buf = ArgBuf::new(24);
-        buf.ioctl(fd.as_fd(), uapi::DEVICE_GET_INFO)
+        let raw = uapi::device_get_info(fd.as_fd())
             .map_err(|e| VfioError::sys("VFIO_DEVICE_GET_INFO", e))?;
         let info = DeviceInfo {
-            flags: buf.get_u32(4).unwrap_or(0),
-            num_regions: buf.get_u32(8).unwrap_or(0),
-            num_irqs: buf.get_u32(12).unwrap_or(0),
+            flags: raw.flags,
+            num_regions: raw.num_regions,
+            num_irqs: raw.num_irqs,
         };
         Ok(Self {
             fd,
@@ -122,31 +123,19 @@ impl RealDevice {
         if let Some(r) = cache.get(&index) {
             return Ok(r.clone());
         }
-        const BASE: usize = 32;
-        let mut buf = ArgBuf::new(BASE);
-        buf.put_u32(8, index);
-        buf.ioctl(self.fd(), uapi::DEVICE_GET_REGION_INFO)
+        let buf = uapi::device_get_region_info(self.fd(), index)
             .map_err(|e| VfioError::sys("VFIO_DEVICE_GET_REGION_INFO", e))?;
-        let needed = buf.get_u32(0).unwrap_or(0) as usize;
-        if needed > BASE {
-            buf = ArgBuf::new(needed.min(1 << 16));
-            buf.put_u32(8, index);
-            buf.ioctl(self.fd(), uapi::DEVICE_GET_REGION_INFO)
-                .map_err(|e| VfioError::sys("VFIO_DEVICE_GET_REGION_INFO", e))?;
-        }
         let info = parse_region_info(&buf, index);
         cache.insert(index, info.clone());
         Ok(info)
     }
 
     pub fn irq_info(&self, index: u32) -> Result<IrqInfo, Errno> {
-        let mut buf = ArgBuf::new(16);
-        buf.put_u32(8, index);
-        buf.ioctl(self.fd(), uapi::DEVICE_GET_IRQ_INFO)?;
+        let raw = uapi::device_get_irq_info(self.fd(), index)?;
         Ok(IrqInfo {
             index,
-            flags: buf.get_u32(4).unwrap_or(0),
-            count: buf.get_u32(12).unwrap_or(0),
+            flags: raw.flags,
+            count: raw.count,
         })
     }
 
@@ -192,7 +181,8 @@ impl RealDevice {
     }
 
     /// Maps the whole of BAR `index`; None when the BAR is absent or not mappable (I/O).
-    pub fn map_bar(&self, index: u32) -> Result<Option<MappedBar>> {
+    /// A failed unmap on drop is reported to `messages`.
+    pub(crate) fn map_bar(&self, index: u32, messages: Messages) -> Result<Option<MappedBar>> {
         let r = self.region_info(index)?;
         if r.size == 0 || !r.mappable() {
             return Ok(None);
@@ -214,28 +204,17 @@ impl RealDevice {
         Ok(Some(MappedBar {
             ptr,
             len: len.get(),
+            messages,
         }))
     }
 
     pub fn reset(&self) -> Result<(), Errno> {
-        uapi::ioctl_val(self.fd(), uapi::DEVICE_RESET, 0).map(|_| ())
+        uapi::device_reset(self.fd())
     }
 
     /// Probes `VFIO_DEVICE_FEATURE_DMA_BUF` for a BAR without creating a dma-buf.
     pub fn probe_dma_buf(&self, bar: u32) -> DmaBufSupport {
-        // vfio_device_feature header (argsz, flags) + vfio_device_feature_dma_buf
-        // (region_index, open_flags, flags, nr_ranges) + one range (offset, length).
-        let mut buf = ArgBuf::new(8 + 16 + 16);
-        buf.put_u32(
-            4,
-            uapi::VFIO_DEVICE_FEATURE_DMA_BUF
-                | uapi::VFIO_DEVICE_FEATURE_GET
-                | uapi::VFIO_DEVICE_FEATURE_PROBE,
-        );
-        buf.put_u32(8, bar);
-        buf.put_u32(12, (libc::O_RDWR | libc::O_CLOEXEC) as u32);
-        buf.put_u32(20, 1);
-        match buf.ioctl(self.fd(), uapi::DEVICE_FEATURE) {
+        match uapi::device_feature_probe_dma_buf(self.fd(), bar) {
             Ok(_) => DmaBufSupport::Supported,
             Err(Errno::ENOTTY) | Err(Errno::EINVAL) | Err(Errno::EOPNOTSUPP) => {
                 DmaBufSupport::NotSupported
@@ -246,46 +225,70 @@ impl RealDevice {
 }
 
 fn parse_region_info(buf: &ArgBuf, index: u32) -> RegionInfo {
-    let flags = buf.get_u32(4).unwrap_or(0);
+    let fixed = buf.read::<uapi::vfio_region_info>(0).unwrap_or_default();
     let mut info = RegionInfo {
         index,
-        flags,
-        size: buf.get_u64(16).unwrap_or(0),
-        offset: buf.get_u64(24).unwrap_or(0),
+        flags: fixed.flags,
+        size: fixed.size,
+        offset: fixed.offset,
         caps: Vec::new(),
     };
-    if flags & uapi::VFIO_REGION_INFO_FLAG_CAPS == 0 {
+    if fixed.flags & uapi::VFIO_REGION_INFO_FLAG_CAPS == 0 {
         return info;
     }
-    for (off, id, version) in buf.capabilities(buf.get_u32(12).unwrap_or(0) as usize) {
-        info.caps.push(match u32::from(id) {
+    for (off, header) in buf.capabilities(fixed.cap_offset as usize) {
+        let version = header.version;
+        info.caps.push(match u32::from(header.id) {
             uapi::VFIO_REGION_INFO_CAP_SPARSE_MMAP => {
-                let n = buf.get_u32(off + 8).unwrap_or(0) as usize;
+                let n = buf
+                    .get_u32(off + offset_of!(uapi::vfio_region_info_cap_sparse_mmap, nr_areas))
+                    .unwrap_or(0) as usize;
+                let first = off + size_of::<uapi::vfio_region_info_cap_sparse_mmap>();
                 let areas = (0..n.min(256))
                     .filter_map(|i| {
-                        let at = off + 16 + 16 * i;
-                        Some((buf.get_u64(at)?, buf.get_u64(at + 8)?))
+                        let at = first + size_of::<uapi::vfio_region_sparse_mmap_area>() * i;
+                        let a = buf.read::<uapi::vfio_region_sparse_mmap_area>(at)?;
+                        Some((a.offset, a.size))
                     })
                     .collect();
                 RegionCap::SparseMmap { version, areas }
             }
-            uapi::VFIO_REGION_INFO_CAP_TYPE => RegionCap::Type {
-                version,
-                kind: buf.get_u32(off + 8).unwrap_or(0),
-                subtype: buf.get_u32(off + 12).unwrap_or(0),
-            },
+            uapi::VFIO_REGION_INFO_CAP_TYPE => {
+                let t = buf
+                    .read::<uapi::vfio_region_info_cap_type>(off)
+                    .unwrap_or_default();
+                RegionCap::Type {
+                    version,
+                    kind: t.type_,
+                    subtype: t.subtype,
+                }
+            }
             uapi::VFIO_REGION_INFO_CAP_MSIX_MAPPABLE => RegionCap::MsixMappable { version },
-            _ => RegionCap::Other { id, version },
+            _ => RegionCap::Other {
+                id: header.id,
+                version,
+            },
         });
     }
     info
 }
 
 /// A BAR mapped into this process. Accessed only through raw pointers with volatile
-/// reads and writes; unmapped on drop.
-pub struct MappedBar {
+/// reads and writes; unmapped on drop. Crate-private, and every access is checked against
+/// the mapping here too (not only by [`Mmio`](crate::Mmio)): the unsafe access must not
+/// depend on a caller's promise.
+pub(crate) struct MappedBar {
     ptr: NonNull<c_void>,
     len: usize,
+    messages: Messages,
+}
+
+impl MappedBar {
+    /// Whether an access of `width` at `offset` lies inside the mapping, naturally aligned.
+    fn inside(&self, offset: u64, width: AccessWidth) -> bool {
+        let n = width.bytes();
+        offset % n == 0 && offset.checked_add(n).is_some_and(|e| e <= self.len as u64)
+    }
 }
 
 // SAFETY: the mapping is device memory reached only by volatile accesses through raw
@@ -301,9 +304,14 @@ impl RegisterSpace for MappedBar {
     }
 
     fn read(&self, offset: u64, width: AccessWidth) -> u64 {
+        if !self.inside(offset, width) {
+            // What a PCI read nobody answers returns (Mmio never lets this happen).
+            return width.mask();
+        }
         let p = self.ptr.as_ptr().cast::<u8>();
-        // SAFETY: Mmio checked `offset + width <= len` and natural alignment; the mapping is
-        // alive for &self; volatile so every access reaches the device exactly once.
+        // SAFETY: `offset + width <= len` and natural alignment were checked just above; the
+        // mapping is alive for &self; volatile so every access reaches the device exactly
+        // once; no reference to the device memory is formed.
         unsafe {
             let at = p.add(offset as usize);
             match width {
@@ -316,8 +324,11 @@ impl RegisterSpace for MappedBar {
     }
 
     fn write(&self, offset: u64, width: AccessWidth, value: u64) {
+        if !self.inside(offset, width) {
+            return;
+        }
         let p = self.ptr.as_ptr().cast::<u8>();
-        // SAFETY: as in `read`.
+        // SAFETY: as in `read` (bounds and alignment checked just above).
         unsafe {
             let at = p.add(offset as usize);
             match width {
@@ -335,7 +346,8 @@ impl Drop for MappedBar {
         // SAFETY: unmaps exactly the mapping made by map_bar; no Mmio refers to it any more
         // (they hold an Arc to this MappedBar).
         if let Err(e) = unsafe { mman::munmap(self.ptr, self.len) } {
-            eprintln!("munmap() failed : {}", e.desc());
+            self.messages
+                .error(&format!("munmap() failed : {}", e.desc()));
         }
     }
 }

@@ -10,7 +10,7 @@ use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
 
 use super::container::{c_name, Container};
-use super::uapi::{self, ArgBuf};
+use super::uapi;
 use crate::error::{Result, VfioError};
 
 /// How many times [`Group::open`] ran (unit tests prove the secondary path never opens a
@@ -81,14 +81,14 @@ impl Group {
     }
 
     pub fn status(&self) -> Result<GroupStatus> {
-        let mut buf = ArgBuf::new(8);
-        buf.ioctl(self.fd(), uapi::GROUP_GET_STATUS).map_err(|e| {
-            VfioError::sys(
-                format!("VFIO_GROUP_GET_STATUS ({})", self.path.display()),
-                e,
-            )
-        })?;
-        let flags = buf.get_u32(4).unwrap_or(0);
+        let flags = uapi::group_get_status(self.fd())
+            .map_err(|e| {
+                VfioError::sys(
+                    format!("VFIO_GROUP_GET_STATUS ({})", self.path.display()),
+                    e,
+                )
+            })?
+            .flags;
         Ok(GroupStatus {
             viable: flags & uapi::VFIO_GROUP_FLAGS_VIABLE != 0,
             container_set: flags & uapi::VFIO_GROUP_FLAGS_CONTAINER_SET != 0,
@@ -96,33 +96,20 @@ impl Group {
     }
 
     pub fn set_container(&self, container: &Container) -> Result<()> {
-        let mut fd: i32 = std::os::fd::AsRawFd::as_raw_fd(&container.fd());
-        // SAFETY: the request reads one i32 (the container fd) through the pointer.
-        unsafe { uapi::ioctl_ptr(self.fd(), uapi::GROUP_SET_CONTAINER, &mut fd) }
-            .map(|_| ())
+        uapi::group_set_container(self.fd(), container.fd())
             .map_err(|e| VfioError::sys("VFIO_GROUP_SET_CONTAINER", e))
     }
 
     pub fn unset_container(&self) -> Result<()> {
-        uapi::ioctl_val(self.fd(), uapi::GROUP_UNSET_CONTAINER, 0)
-            .map(|_| ())
+        uapi::group_unset_container(self.fd())
             .map_err(|e| VfioError::sys("VFIO_GROUP_UNSET_CONTAINER", e))
     }
 
     /// `VFIO_GROUP_GET_DEVICE_FD` for the device named `dddd:bb:dd.f`.
     pub fn device_fd(&self, name: &str) -> Result<OwnedFd> {
         let cname = c_name(name)?;
-        // SAFETY: the request reads a NUL-terminated string through the pointer.
-        let fd = unsafe {
-            uapi::ioctl_ptr(
-                self.fd(),
-                uapi::GROUP_GET_DEVICE_FD,
-                cname.as_ptr() as *mut libc::c_char,
-            )
-        }
-        .map_err(|e| VfioError::sys(format!("VFIO_GROUP_GET_DEVICE_FD ({name})"), e))?;
-        // SAFETY: the kernel returned a new descriptor that only we own.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        uapi::group_get_device_fd(self.fd(), &cname)
+            .map_err(|e| VfioError::sys(format!("VFIO_GROUP_GET_DEVICE_FD ({name})"), e))
     }
 }
 

@@ -3,11 +3,11 @@
 mod container;
 mod device;
 mod group;
-pub mod uapi;
+pub(crate) mod uapi;
 
 pub use container::{Container, IommuInfo, CONTAINER_PATH};
 pub use device::{
-    DeviceInfo, DmaBufSupport, IrqInfo, MappedBar, RealDevice, RegionCap, RegionInfo, CONFIG_REGION,
+    DeviceInfo, DmaBufSupport, IrqInfo, RealDevice, RegionCap, RegionInfo, CONFIG_REGION,
 };
 #[cfg(test)]
 pub(crate) use group::OPEN_CALLS as GROUP_OPEN_CALLS;

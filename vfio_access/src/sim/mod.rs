@@ -3,10 +3,12 @@
 
 mod device;
 mod iommu;
+mod selection;
 
 pub(crate) use device::{SimBar, SimConfigSpace};
 pub use device::{SimBarInfo, SimBoard, SimDevice};
 pub use iommu::{DmaPort, IommuFault, SimIommu};
+pub use selection::{SimSelection, SIM_ENV};
 
 use crate::iova::IovaRange;
 

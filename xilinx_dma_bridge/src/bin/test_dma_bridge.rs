@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use vfio_access::{cli, DeviceArgs};
+use command_line::{cli, DeviceArgs};
 use xilinx_dma_bridge::programs::dma_bridge::{self, options::DmaBridgeOptions};
 use xilinx_dma_bridge::programs::verdict::run_verdict;
 use xilinx_dma_bridge::progress::TerminalProgress;

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use vfio_access::{cli, DeviceArgs};
+use command_line::{cli, DeviceArgs};
 use xilinx_dma_bridge::programs::descriptor_credits::{self, options::CreditsOptions};
 
 #[derive(Parser, Debug)]

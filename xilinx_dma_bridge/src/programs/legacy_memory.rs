@@ -1,7 +1,7 @@
 //! The walk `test_ddr` and `time_dma_blkram` share: open the devices, run the
 //! [legacy memory test](crate::legacy_test) on each design a tool selects, one verdict.
 
-use vfio_access::DeviceArgs;
+use command_line::DeviceArgs;
 
 use super::opening::{open_designs, OpenDevicesError};
 use crate::designs::{dma_designs, DmaDesign};

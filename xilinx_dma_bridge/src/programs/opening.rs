@@ -1,7 +1,8 @@
 //! Opening the devices the DMA tools test, identifying their designs.
 
+use command_line::DeviceArgs;
 use identify_design::{design_filters, OpenError, OpenedDesigns};
-use vfio_access::{DeviceArgs, DmaCapability};
+use vfio_access::DmaCapability;
 
 /// The devices could not be opened (printed by the tools as `error: opening devices: ...`).
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use vfio_access::cli;
+use command_line::cli;
 
 /// Runs a tool body through [`cli::run`]: an error prints `error: ...` and exits 1; a FAIL
 /// verdict (`Ok(false)`, already reported on stdout) exits 1 silently; a PASS exits 0.

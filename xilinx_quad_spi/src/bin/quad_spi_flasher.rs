@@ -11,9 +11,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use identify_design::{open_designs, IdentifiedDesign, OpenedDesigns};
 use indicatif::{ProgressBar, ProgressStyle};
-use vfio_access::{cli, Device, DeviceArgs};
+use vfio_access::Device;
 use xilinx_quad_spi::bitstream::{device_name, idcode_for_part, parse_flash, LoadedBitstream};
 use xilinx_quad_spi::flash::SpiFlash;
 use xilinx_quad_spi::programming::{

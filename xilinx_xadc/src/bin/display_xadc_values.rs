@@ -4,8 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use identify_design::open_designs;
-use vfio_access::{cli, DeviceArgs};
 use xilinx_xadc::{format_samples, read_samples};
 
 #[derive(Parser, Debug)]

@@ -22,7 +22,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vfio_access::{signals, DeviceArgs, DmaAccess};
+use command_line::DeviceArgs;
+use vfio_access::{signals, DmaAccess};
 
 use self::mm_ring::mm_ring_test;
 use self::options::CreditsOptions;

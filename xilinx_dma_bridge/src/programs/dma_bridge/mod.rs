@@ -15,7 +15,7 @@ pub mod outcome;
 pub mod stream_fixed;
 pub mod stream_variable;
 
-use vfio_access::DeviceArgs;
+use command_line::DeviceArgs;
 
 use self::options::DmaBridgeOptions;
 use super::opening::{open_designs, OpenDevicesError};

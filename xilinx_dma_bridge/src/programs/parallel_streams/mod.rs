@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vfio_access::DeviceArgs;
+use command_line::DeviceArgs;
 
 use self::options::ParallelStreamsOptions;
 use self::pair::{Pair, RingShape};

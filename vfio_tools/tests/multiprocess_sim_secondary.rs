@@ -2,7 +2,8 @@
 //! window, and refuses the real open path. One test: the handover is process-global.
 
 use vfio_access::multiprocess::SECONDARY_ENV;
-use vfio_access::{edu, DmaAccess, OpenOptions, Session, SimSelection};
+use vfio_access::{DmaAccess, OpenOptions, Session, SimSelection};
+use vfio_tools::edu;
 
 #[test]
 fn simulated_secondary_allocates_only_in_its_window() {

@@ -5,9 +5,10 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use vfio_access::edu;
+use vfio_access::messages::{CollectedMessages, MessageKind};
 use vfio_access::multiprocess::{self, PrimaryOptions, Secondary, SecondaryExit, WindowMode};
-use vfio_access::{OpenOptions, Session, SimSelection};
+use vfio_access::{Messages, OpenOptions, Session, SimSelection};
+use vfio_tools::edu;
 
 fn sh(script: &str) -> Secondary {
     Secondary {
@@ -37,6 +38,7 @@ fn simulated_primary_runs_three_edu_secondaries_in_their_windows() {
     let edu_bin = env!("CARGO_BIN_EXE_test_vfio_edu");
     let out = tempfile::tempdir().unwrap();
     let selection = SimSelection::Default;
+    let messages = CollectedMessages::new();
     let session = Session::open_sim(
         edu::sim_boards(&selection),
         &OpenOptions::default(),
@@ -66,6 +68,7 @@ fn simulated_primary_runs_three_edu_secondaries_in_their_windows() {
             windows: WindowMode::EqualShares,
             show_fds: false,
             simulation: Some(selection),
+            messages: Messages::from(std::sync::Arc::clone(&messages)),
         },
     )
     .unwrap();
@@ -106,4 +109,31 @@ fn simulated_primary_runs_three_edu_secondaries_in_their_windows() {
         multiprocess::summary_line(&reports),
         "3 out of 6 child processes had non-successful exit"
     );
+    // The run reported to the sink it was given, nothing went to this process's stdout.
+    let received = messages.received();
+    let has = |kind: MessageKind, text: &str| received.iter().any(|(k, t)| *k == kind && t == text);
+    assert!(
+        has(MessageKind::Warning, "Secondary sh exited with status 3"),
+        "{received:?}"
+    );
+    assert!(
+        has(MessageKind::Warning, "Secondary sh killed with signal 15"),
+        "{received:?}"
+    );
+    assert!(
+        has(
+            MessageKind::Error,
+            "execv (/nonexistent/missing) failed : No such file or directory"
+        ),
+        "{received:?}"
+    );
+    assert_eq!(
+        received.last().map(|(_, t)| t.as_str()),
+        Some("3 out of 6 child processes had non-successful exit")
+    );
+    let started = received
+        .iter()
+        .filter(|(k, t)| *k == MessageKind::Progress && t.starts_with("Started secondary "))
+        .count();
+    assert_eq!(started, 5, "{received:?}");
 }

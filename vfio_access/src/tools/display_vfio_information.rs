@@ -1,25 +1,34 @@
-//! Shows what the kernel's VFIO offers: container extensions, every IOMMU group with its
-//! IOMMU capabilities, and each device's regions, IRQs, PCI capabilities and whether its
-//! BARs can be exported as dma-bufs.
+//! The logic of `display_vfio_information`: what the kernel's VFIO offers (container
+//! extensions, every IOMMU group with its IOMMU capabilities, and each device's regions,
+//! IRQs, PCI capabilities and whether its BARs can be exported as dma-bufs), written to the
+//! writers the tool gives.
 
 use std::fs;
+use std::io::Write;
 
-use anyhow::Context;
-use clap::Parser;
-use vfio_access::config_space::{capabilities, capability_name, command_text, ConfigRead};
-use vfio_access::real::{
-    uapi, Container, DmaBufSupport, Group, RealDevice, RegionCap, CONFIG_REGION,
-};
-use vfio_access::{cli, sysfs, DeviceArgs, VfioError};
+use crate::config_space::{capabilities, capability_name, command_text, ConfigRead};
+use crate::real::uapi;
+use crate::real::{Container, DmaBufSupport, Group, RealDevice, RegionCap, CONFIG_REGION};
+use crate::{sysfs, PciLocation, VfioError};
 
-/// Display VFIO container, IOMMU group and device information.
-///
-/// With -d, only the IOMMU groups of the selected devices are shown.
-#[derive(Parser, Debug)]
-#[command(version)]
-struct Args {
-    #[command(flatten)]
-    devices: DeviceArgs,
+use super::ToolError;
+
+/// What to show.
+#[derive(Debug, Clone, Default)]
+pub struct Request<'a> {
+    /// Only the IOMMU groups (and devices) of these locations; all when empty.
+    pub devices: &'a [PciLocation],
+    /// Simulated boards were selected: they do not use the kernel's VFIO, so there is
+    /// nothing to show but a note.
+    pub simulated: bool,
+    /// The tool's name as invoked, for the `setcap` hint on a no-IOMMU group.
+    pub program: &'a str,
+}
+
+/// `writeln!` to the tool's output, failing the run when the output is gone.
+macro_rules! say {
+    ($out:expr) => { writeln!($out)? };
+    ($out:expr, $($arg:tt)*) => { writeln!($out, $($arg)*)? };
 }
 
 const EXTENSIONS: [(&str, u32); 8] = [
@@ -122,12 +131,13 @@ fn port_type(t: u16) -> &'static str {
     }
 }
 
-fn print_capabilities(cfg: &Config) {
+fn print_capabilities(out: &mut dyn Write, cfg: &Config) -> Result<(), ToolError> {
     for (off, id) in capabilities(cfg) {
         let off64 = u64::from(off);
         if id == 0x10 {
             let caps = cfg.config_u16(off64 + 2).unwrap_or(0);
-            println!(
+            say!(
+                out,
                 "  Capabilities: [{off:x}] PCI Express v{} {}, MSI {}",
                 caps & 0xf,
                 port_type((caps >> 4) & 0xf),
@@ -135,53 +145,64 @@ fn print_capabilities(cfg: &Config) {
             );
             let lcap = cfg.config_u32(off64 + 0x0c).unwrap_or(0);
             let lsta = u32::from(cfg.config_u16(off64 + 0x12).unwrap_or(0));
-            println!(
+            say!(
+                out,
                 "    Link capabilities: Max speed {} Max width x{}",
                 speed(lcap & 0xf),
                 (lcap >> 4) & 0x3f
             );
-            println!(
+            say!(
+                out,
                 "    Negotiated link status: Current speed {} Width x{}",
                 speed(lsta & 0xf),
                 (lsta >> 4) & 0x3f
             );
             let lcap2 = cfg.config_u32(off64 + 0x2c).unwrap_or(0);
             if lcap2 == 0 {
-                println!("    Link capabilities2: Not implemented");
+                say!(out, "    Link capabilities2: Not implemented");
             } else {
                 let speeds: Vec<String> = (1..=6)
                     .filter(|b| lcap2 & (1 << b) != 0)
                     .map(speed)
                     .collect();
-                println!(
+                say!(
+                    out,
                     "    Link capabilities2: Supported link speeds {}",
                     speeds.join(" ")
                 );
             }
         } else {
             match capability_name(id) {
-                Some(n) => println!("  Capabilities: [{off:x}] {n}"),
-                None => println!("  Capabilities: [{off:x}] Capability ID 0x{id:x}"),
+                Some(n) => say!(out, "  Capabilities: [{off:x}] {n}"),
+                None => say!(out, "  Capabilities: [{off:x}] Capability ID 0x{id:x}"),
             }
         }
     }
+    Ok(())
 }
 
-fn show_device(group: &Group, name: &str) {
+fn show_device(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    group: &Group,
+    name: &str,
+) -> Result<(), ToolError> {
     let device = match group.device_fd(name).and_then(RealDevice::from_fd) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("{e}");
-            return;
+            writeln!(err, "{e}")?;
+            return Ok(());
         }
     };
     let info = device.info;
-    println!(
+    say!(
+        out,
         "  Device {name} num_regions={} num_irqs={}",
-        info.num_regions, info.num_irqs
+        info.num_regions,
+        info.num_irqs
     );
     if info.supports_reset() {
-        println!("    Device supports reset");
+        say!(out, "    Device supports reset");
     }
     let kinds = [
         (uapi::VFIO_DEVICE_FLAGS_PCI, "vfio-pci device"),
@@ -192,12 +213,12 @@ fn show_device(group: &Group, name: &str) {
     ];
     for (flag, text) in kinds {
         if info.flags & flag != 0 {
-            println!("    {text}");
+            say!(out, "    {text}");
         }
     }
     if !info.is_pci() {
-        println!("  Skipping decoding regions for non vfio-pci device");
-        return;
+        say!(out, "  Skipping decoding regions for non vfio-pci device");
+        return Ok(());
     }
     let cfg = Config(&device);
     for index in 0..info.num_regions.min(REGION_NAMES.len() as u32) {
@@ -218,7 +239,8 @@ fn show_device(group: &Group, name: &str) {
                 supports.push(word);
             }
         }
-        println!(
+        say!(
+            out,
             "    PCI region {} size=0x{:x} offset=0x{:x} supports: {}",
             REGION_NAMES[index as usize],
             r.size,
@@ -233,7 +255,8 @@ fn show_device(group: &Group, name: &str) {
             if is_64 {
                 base |= u64::from(cfg.config_u32(0x14 + 4 * u64::from(index)).unwrap_or(0)) << 32;
             }
-            println!(
+            say!(
+                out,
                 "    bar[{index}] base_addr=0x{base:x} is_IO={} is_prefetchable={} is_64={}",
                 u8::from(is_io),
                 u8::from(!is_io && raw & 0x8 != 0),
@@ -244,7 +267,8 @@ fn show_device(group: &Group, name: &str) {
                 DmaBufSupport::NotSupported => "not supported by this kernel".to_string(),
                 DmaBufSupport::Error(e) => format!("probe failed : {}", e.desc()),
             };
-            println!(
+            say!(
+                out,
                 "    dma-buf export of {}: {dmabuf}",
                 REGION_NAMES[index as usize]
             );
@@ -252,9 +276,12 @@ fn show_device(group: &Group, name: &str) {
         for cap in &r.caps {
             match cap {
                 RegionCap::SparseMmap { version, areas } => {
-                    println!("        VFIO_REGION_INFO_CAP_SPARSE_MMAP version={version}");
+                    say!(
+                        out,
+                        "        VFIO_REGION_INFO_CAP_SPARSE_MMAP version={version}"
+                    );
                     for (i, (o, s)) in areas.iter().enumerate() {
-                        println!("      [{i}] offset=0x{o:x} size=0x{s:x}");
+                        say!(out, "      [{i}] offset=0x{o:x} size=0x{s:x}");
                     }
                 }
                 RegionCap::Type {
@@ -262,13 +289,19 @@ fn show_device(group: &Group, name: &str) {
                     kind,
                     subtype,
                 } => {
-                    println!("      VFIO_REGION_INFO_CAP_TYPE version={version} type=0x{kind:x} subtype=0x{subtype:x}")
+                    say!(out, "      VFIO_REGION_INFO_CAP_TYPE version={version} type=0x{kind:x} subtype=0x{subtype:x}")
                 }
                 RegionCap::MsixMappable { version } => {
-                    println!("      VFIO_REGION_INFO_CAP_MSIX_MAPPABLE version={version}")
+                    say!(
+                        out,
+                        "      VFIO_REGION_INFO_CAP_MSIX_MAPPABLE version={version}"
+                    )
                 }
                 RegionCap::Other { id, version } => {
-                    println!("      Unknown region capability id={id} version={version}")
+                    say!(
+                        out,
+                        "      Unknown region capability id={id} version={version}"
+                    )
                 }
             }
         }
@@ -291,7 +324,8 @@ fn show_device(group: &Group, name: &str) {
                 flags.push(word);
             }
         }
-        println!(
+        say!(
+            out,
             "    IRQ block {} count={} flags: {}",
             IRQ_NAMES[index as usize],
             irq.count,
@@ -299,59 +333,69 @@ fn show_device(group: &Group, name: &str) {
         );
     }
     let id = |o| cfg.config_u16(o).unwrap_or(0xffff);
-    println!(
+    say!(
+        out,
         "    Device [{:04x}:{:04x}] Subsystem [{:04x}:{:04x}]",
         id(0),
         id(2),
         id(0x2c),
         id(0x2e)
     );
-    println!("    {}", command_text(id(4)));
-    print_capabilities(&cfg);
+    say!(out, "    {}", command_text(id(4)));
+    print_capabilities(out, &cfg)
 }
 
-fn show_group(number: u32, entry: &str, only: &[String]) -> anyhow::Result<()> {
-    println!();
-    println!("IOMMU group {entry}:");
+fn show_group(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    number: u32,
+    entry: &str,
+    only: &[String],
+    program: &str,
+) -> Result<(), ToolError> {
+    say!(out);
+    say!(out, "IOMMU group {entry}:");
     let group = match Group::open(number) {
         Ok(g) => g,
         Err(VfioError::Sys { errno, .. })
             if errno.0 == nix::errno::Errno::EPERM && entry.starts_with("noiommu-") =>
         {
-            println!("  No permission to open {entry}. Try:");
-            println!(
-                "sudo setcap cap_sys_rawio=ep {}",
-                std::env::args().next().unwrap_or_default()
-            );
+            say!(out, "  No permission to open {entry}. Try:");
+            say!(out, "sudo setcap cap_sys_rawio=ep {program}");
             return Ok(());
         }
         Err(e) => {
-            println!("  {e}");
+            say!(out, "  {e}");
             return Ok(());
         }
     };
     let status = group.status()?;
-    println!(
+    say!(
+        out,
         "  viable={}  container_set={}",
         u8::from(status.viable),
         u8::from(status.container_set)
     );
     if !status.viable {
-        println!("  group is not viable (ie, not all devices bound for vfio)");
+        say!(
+            out,
+            "  group is not viable (ie, not all devices bound for vfio)"
+        );
         return Ok(());
     }
     // A fresh container per group: closing the group at the end detaches it.
     let container = Container::open()?;
     group.set_container(&container)?;
-    println!("  Set container for group");
+    say!(out, "  Set container for group");
     let iommu_type = [container.preferred_type1(), uapi::VFIO_NOIOMMU_IOMMU]
         .into_iter()
         .find(|&t| container.set_iommu(t).is_ok())
-        .context("VFIO_SET_IOMMU failed for every IOMMU type")?;
-    println!("  IOMMU type set to {iommu_type}");
+        .ok_or_else(|| VfioError::Other("VFIO_SET_IOMMU failed for every IOMMU type".into()))?;
+    say!(out, "  IOMMU type set to {iommu_type}");
     if iommu_type != uapi::VFIO_NOIOMMU_IOMMU {
         let info = container.iommu_info()?;
-        println!(
+        say!(
+            out,
             "  info supports: pagesizes={} caps={}",
             u8::from(info.flags & 1 != 0),
             u8::from(info.flags & 2 != 0)
@@ -360,22 +404,31 @@ fn show_group(number: u32, entry: &str, only: &[String]) -> anyhow::Result<()> {
             .filter(|b| info.iova_pgsizes & (1u64 << b) != 0)
             .map(|b| format!("0x{:x}", 1u64 << b))
             .collect();
-        println!("  IOVA supported page sizes: {}", sizes.join(" "));
+        say!(out, "  IOVA supported page sizes: {}", sizes.join(" "));
         if let Some(v) = info.iova_range_version {
-            println!("  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE version={v}");
+            say!(out, "  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE version={v}");
             for (i, r) in info.iova_ranges.iter().enumerate() {
-                println!("    [{i}] start=0x{:x} end=0x{:x}", r.start, r.end);
+                say!(out, "    [{i}] start=0x{:x} end=0x{:x}", r.start, r.end);
             }
         }
         if let Some((flags, pgsizes, max)) = info.migration {
-            println!("  VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION version=1 flags=0x{flags:x} max_dirty_bitmap_size=0x{max:x}");
-            println!("    supported page sizes for dirty page logging: 0x{pgsizes:x}");
+            say!(out, "  VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION version=1 flags=0x{flags:x} max_dirty_bitmap_size=0x{max:x}");
+            say!(
+                out,
+                "    supported page sizes for dirty page logging: 0x{pgsizes:x}"
+            );
         }
         if let Some(avail) = info.dma_avail {
-            println!("  VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL version=1 avail={avail}");
+            say!(
+                out,
+                "  VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL version=1 avail={avail}"
+            );
         }
         for (id, version) in &info.unknown_caps {
-            println!("  Unknown IOMMU type1 capability id={id} version={version}");
+            say!(
+                out,
+                "  Unknown IOMMU type1 capability id={id} version={version}"
+            );
         }
     }
     let mut devices: Vec<String> =
@@ -391,56 +444,58 @@ fn show_group(number: u32, entry: &str, only: &[String]) -> anyhow::Result<()> {
         .iter()
         .filter(|n| only.is_empty() || only.contains(n))
     {
-        show_device(&group, name);
+        show_device(out, err, &group, name)?;
     }
     Ok(())
 }
 
-fn main() -> std::process::ExitCode {
-    let args: Args = cli::parse();
-    cli::run(|| {
-        if args.devices.simulation().is_some() {
-            println!("Simulation selected: display_vfio_information shows the kernel's VFIO state, which simulated boards do not use");
+/// Shows what `request` asks for on `out` (device fds the kernel refuses are reported on
+/// `err`, and the run goes on).
+pub fn run(out: &mut dyn Write, err: &mut dyn Write, request: &Request) -> Result<(), ToolError> {
+    if request.simulated {
+        say!(out, "Simulation selected: display_vfio_information shows the kernel's VFIO state, which simulated boards do not use");
+        return Ok(());
+    }
+    let container = match Container::open() {
+        Ok(c) => c,
+        Err(VfioError::NoVfio) => {
+            say!(out, "{}", VfioError::NoVfio);
+            say!(out, "{}", iommu_presence());
+            say!(out, "Load vfio-pci and bind a device to it (scripts/bind_device_to_vfio.sh) to use VFIO");
             return Ok(());
         }
-        let container = match Container::open() {
-            Ok(c) => c,
-            Err(VfioError::NoVfio) => {
-                println!("{}", VfioError::NoVfio);
-                println!("{}", iommu_presence());
-                println!("Load vfio-pci and bind a device to it (scripts/bind_device_to_vfio.sh) to use VFIO");
-                return Ok(());
-            }
-            Err(e) => return Err(e.into()),
-        };
-        println!("Extension support for /dev/vfio/vfio:");
-        for (name, id) in EXTENSIONS {
-            match container.check_extension(id) {
-                Ok(v) => println!("Extension {name} support {v}"),
-                Err(e) => println!("Extension {name} support -1 errno {})", e.desc()),
-            }
+        Err(e) => return Err(e.into()),
+    };
+    say!(out, "Extension support for /dev/vfio/vfio:");
+    for (name, id) in EXTENSIONS {
+        match container.check_extension(id) {
+            Ok(v) => say!(out, "Extension {name} support {v}"),
+            Err(e) => say!(out, "Extension {name} support -1 errno {})", e.desc()),
         }
-        drop(container);
-        let only: Vec<String> = args.devices.devices.iter().map(|l| l.to_string()).collect();
-        let wanted_groups: Option<Vec<u32>> = (!only.is_empty()).then(|| {
-            sysfs::enumerate(std::path::Path::new(sysfs::SYSFS_ROOT))
-                .unwrap_or_default()
-                .iter()
-                .filter(|d| only.contains(&d.location.to_string()))
-                .filter_map(|d| d.iommu_group)
-                .collect()
-        });
-        let entries = group_entries();
-        if entries.is_empty() {
-            println!("No IOMMU groups in /dev/vfio: no device is bound to vfio-pci");
-            println!("{}", iommu_presence());
+    }
+    drop(container);
+    let only: Vec<String> = request.devices.iter().map(|l| l.to_string()).collect();
+    let wanted_groups: Option<Vec<u32>> = (!only.is_empty()).then(|| {
+        sysfs::enumerate(std::path::Path::new(sysfs::SYSFS_ROOT))
+            .unwrap_or_default()
+            .iter()
+            .filter(|d| only.contains(&d.location.to_string()))
+            .filter_map(|d| d.iommu_group)
+            .collect()
+    });
+    let entries = group_entries();
+    if entries.is_empty() {
+        say!(
+            out,
+            "No IOMMU groups in /dev/vfio: no device is bound to vfio-pci"
+        );
+        say!(out, "{}", iommu_presence());
+    }
+    for (number, entry) in entries {
+        if wanted_groups.as_ref().is_some_and(|w| !w.contains(&number)) {
+            continue;
         }
-        for (number, entry) in entries {
-            if wanted_groups.as_ref().is_some_and(|w| !w.contains(&number)) {
-                continue;
-            }
-            show_group(number, &entry, &only)?;
-        }
-        Ok(())
-    })
+        show_group(out, err, number, &entry, &only, request.program)?;
+    }
+    Ok(())
 }

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use vfio_access::edu::{self, DMA_BUFFER, DMA_CMD_START, DMA_CMD_TO_RAM};
-use vfio_access::{cli, Device, DeviceArgs, DmaAccess, Mmio, Session};
+use command_line::{cli, DeviceArgs};
+use vfio_access::{Device, DmaAccess, Mmio, Session};
+use vfio_tools::edu::{self, DMA_BUFFER, DMA_CMD_START, DMA_CMD_TO_RAM};
 
 /// Test QEMU edu devices (1234:11e8) through VFIO: registers, factorial, DMA round trips.
 #[derive(Parser, Debug)]

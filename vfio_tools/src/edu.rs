@@ -8,11 +8,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::args::SimSelection;
-use crate::filter::{DmaCapability, IdentityFilter, PciIdentity};
-use crate::location::PciLocation;
-use crate::mmio::AccessWidth;
-use crate::sim::{DmaPort, SimBarInfo, SimBoard, SimDevice};
+use vfio_access::sim::{DmaPort, SimBarInfo, SimBoard, SimDevice};
+use vfio_access::{
+    AccessWidth, DmaCapability, IdentityFilter, PciIdentity, PciLocation, SimSelection,
+};
 
 pub const VENDOR_ID: u16 = 0x1234;
 pub const DEVICE_ID: u16 = 0x11e8;
