@@ -12,6 +12,7 @@ use crate::location::PciLocation;
 use crate::messages::Messages;
 use crate::mmio::Mmio;
 use crate::real::{DmaBufSupport, Group, RealDevice, CONFIG_REGION};
+use crate::session::OpenOptions;
 use crate::sim::{SimBar, SimConfigSpace, SimDevice};
 use crate::sysfs::Resource;
 
@@ -75,9 +76,8 @@ impl Device {
         identity: PciIdentity,
         iommu_group: u32,
         dma: DmaCapability,
-        buffer_allocation: BufferAllocation,
         domain: Arc<IommuDomain>,
-        messages: Messages,
+        options: &OpenOptions,
         backend: Backend,
     ) -> Self {
         Self {
@@ -85,9 +85,9 @@ impl Device {
             identity,
             iommu_group,
             dma,
-            buffer_allocation,
+            buffer_allocation: options.buffer_allocation,
             domain,
-            messages,
+            messages: options.messages.clone(),
             backend,
             bars: Mutex::new(std::array::from_fn(|_| BarSlot::Unknown)),
         }

@@ -181,9 +181,8 @@ impl Session {
                 info.identity,
                 group_no,
                 dma,
-                options.buffer_allocation,
                 domain,
-                options.messages.clone(),
+                options,
                 Backend::Real {
                     device: real,
                     _group: group,
@@ -308,9 +307,8 @@ impl Session {
                 identity,
                 board.iommu_group,
                 dma,
-                options.buffer_allocation,
                 domain,
-                options.messages.clone(),
+                options,
                 Backend::Sim {
                     device: board.device,
                     config,
@@ -376,9 +374,8 @@ impl Session {
                 info.identity,
                 handed.group_number,
                 dma,
-                options.buffer_allocation,
                 Arc::clone(&handed.domain),
-                options.messages.clone(),
+                options,
                 Backend::Real {
                     device: real,
                     _group: Arc::clone(&handed.group),

@@ -1,7 +1,7 @@
 //! Several processes sharing VFIO devices: a *primary* opens the container, the groups
 //! and the devices and launches *secondaries* that adopt what they are handed.
 //!
-//! Why this shape (spec sections 6, 7 and 12): a group file can be open only once (a
+//! Why this shape (vfio_access.md §6, §7 and §12): a group file can be open only once (a
 //! secondary opening it gets EBUSY), IOVA space belongs to the container (secondaries
 //! allocating independently collide: EEXIST), and racing first mmaps of a BAR fail with
 //! EBUSY. So:

@@ -37,7 +37,7 @@ pub enum WindowMode {
 #[derive(Debug, Clone, Default)]
 pub struct PrimaryOptions {
     pub windows: WindowMode,
-    /// Print the fd display of the original (spec 6.4) before launching.
+    /// Print the fd display of the original (vfio_access.md §6.4) before launching.
     pub show_fds: bool,
     /// The simulation choice passed on to the secondaries through `FPGA_SIO_SIM`.
     pub simulation: Option<SimSelection>,
@@ -80,7 +80,7 @@ impl SecondaryReport {
 }
 
 /// Maps every BAR of every device once, so that no two secondaries race on a BAR's first
-/// mmap (spec 7.1 #3). Returns how many BARs were mapped.
+/// mmap (vfio_access.md §7.1 #3). Returns how many BARs were mapped.
 pub fn map_all_bars(session: &Session) -> Result<usize> {
     let mut n = 0;
     for d in session.devices() {
@@ -190,7 +190,7 @@ pub fn handover_for(session: &Session, simulated: bool) -> Handover {
     h
 }
 
-/// The fd display of spec 6.4: `container_fd=<n>`, one line per device, then this
+/// The fd display of vfio_access.md §6.4: `container_fd=<n>`, one line per device, then this
 /// process's open fds.
 pub fn fd_display(session: &Session) -> String {
     let h = handover_for(session, false);
@@ -236,7 +236,7 @@ fn describe_window(w: Option<IovaRange>) -> String {
     }
 }
 
-/// The summary line of spec 6.3.
+/// The summary line of vfio_access.md §6.3.
 pub fn summary_line(reports: &[SecondaryReport]) -> String {
     let failed = reports.iter().filter(|r| !r.succeeded()).count();
     if failed == 0 {

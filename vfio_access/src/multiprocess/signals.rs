@@ -16,11 +16,11 @@ const FORWARD_TERM: u32 = 2;
 const SI_KERNEL: i32 = 0x80;
 
 extern "C" fn record(signo: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
-    // SAFETY: the kernel passes a valid siginfo_t for SA_SIGINFO handlers; reading a field
-    // is async-signal-safe. Null is tolerated.
     let code = if info.is_null() {
         0
     } else {
+        // SAFETY: the kernel passes a valid siginfo_t for SA_SIGINFO handlers (null is
+        // checked above); reading a field is async-signal-safe.
         unsafe { (*info).si_code }
     };
     let bit = match signo {

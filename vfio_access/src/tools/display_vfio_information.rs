@@ -15,7 +15,7 @@ use super::ToolError;
 
 /// What to show.
 #[derive(Debug, Clone, Default)]
-pub struct Request<'a> {
+pub struct VfioInformationRequest<'a> {
     /// Only the IOMMU groups (and devices) of these locations; all when empty.
     pub devices: &'a [PciLocation],
     /// Simulated boards were selected: they do not use the kernel's VFIO, so there is
@@ -451,7 +451,11 @@ fn show_group(
 
 /// Shows what `request` asks for on `out` (device fds the kernel refuses are reported on
 /// `err`, and the run goes on).
-pub fn run(out: &mut dyn Write, err: &mut dyn Write, request: &Request) -> Result<(), ToolError> {
+pub fn run(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    request: &VfioInformationRequest,
+) -> Result<(), ToolError> {
     if request.simulated {
         say!(out, "Simulation selected: display_vfio_information shows the kernel's VFIO state, which simulated boards do not use");
         return Ok(());

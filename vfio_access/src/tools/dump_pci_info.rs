@@ -13,7 +13,7 @@ use super::ToolError;
 
 /// What to list.
 #[derive(Debug, Clone)]
-pub struct Request<'a> {
+pub struct PciListingRequest<'a> {
     /// The sysfs mount point (a copy of a machine's tree in tests).
     pub sysfs_root: &'a Path,
     /// Only these locations (each must exist); all when empty.
@@ -87,7 +87,7 @@ pub fn render(d: &PciDeviceInfo) -> String {
 
 /// Writes the listing `request` selects to `out`. Fails when a selected location does not
 /// exist or nothing matches.
-pub fn run(out: &mut dyn Write, request: &Request) -> Result<(), ToolError> {
+pub fn run(out: &mut dyn Write, request: &PciListingRequest) -> Result<(), ToolError> {
     let all = sysfs::enumerate(request.sysfs_root)
         .map_err(|e| ToolError::Failed(format!("PCI enumeration from sysfs failed: {e}")))?;
     for wanted in request.devices {

@@ -5,7 +5,7 @@
 
 use clap::Parser;
 use command_line::{cli, DeviceArgs};
-use vfio_access::tools::display_vfio_information::{self, Request};
+use vfio_access::tools::display_vfio_information::{self, VfioInformationRequest};
 
 /// Display VFIO container, IOMMU group and device information.
 ///
@@ -21,7 +21,7 @@ fn main() -> std::process::ExitCode {
     let args: Args = cli::parse();
     cli::run(|| {
         let program = std::env::args().next().unwrap_or_default();
-        let request = Request {
+        let request = VfioInformationRequest {
             devices: &args.devices.devices,
             simulated: args.devices.simulation().is_some(),
             program: &program,

@@ -5,7 +5,7 @@
 use clap::Parser;
 use command_line::{cli, DeviceArgs};
 use vfio_access::sysfs;
-use vfio_access::tools::dump_pci_info::{self, parse_vendor, Request};
+use vfio_access::tools::dump_pci_info::{self, parse_vendor, PciListingRequest};
 
 /// List PCI devices from sysfs, with names from the PCI ID repository.
 ///
@@ -32,7 +32,7 @@ fn main() -> std::process::ExitCode {
         if args.devices.simulation().is_some() {
             eprintln!("note: dump_pci_info lists this machine's sysfs; simulated boards are not PCI devices of the machine");
         }
-        let request = Request {
+        let request = PciListingRequest {
             sysfs_root: &args.sysfs_root,
             devices: &args.devices.devices,
             vendor: args.vendor,
