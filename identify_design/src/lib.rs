@@ -6,6 +6,7 @@
 //! - [`record`]: the per-design record: (BAR, offset) frames the IP tools map.
 //! - [`open`]: opening real devices or, under `--sim`, simulated boards.
 //! - [`dma_channels`], [`timestamp`], [`display`]: what the tools print.
+//! - [`ip_probe`]: what `probe_xilinx_ip` does (BAR scan for Xilinx IP).
 //! - [`switch_routing`]: what `xilinx_axi_stream_switch_set_routing` does (the switch
 //!   driver and the routing selection are in `xilinx_axi_stream_switch`).
 //!
@@ -16,6 +17,7 @@ pub mod designs;
 pub mod display;
 pub mod dma_channels;
 pub mod identify;
+pub mod ip_probe;
 pub mod open;
 pub mod record;
 pub mod switch_routing;
