@@ -105,6 +105,7 @@ fn memory_mapped_round_trip_and_registers() {
         c2h_channels: 2,
         stream: false,
         card_memory_bytes: 8 << 30,
+        user_logic: Default::default(),
     });
     let dev = &session.devices()[0];
     let bar = dev.bar(0).unwrap();
@@ -174,6 +175,7 @@ fn stream_loopback_with_writebacks_and_faults() {
         c2h_channels: 2,
         stream: true,
         card_memory_bytes: 0,
+        user_logic: Default::default(),
     });
     let dev = &session.devices()[0];
     let bar = dev.bar(0).unwrap();

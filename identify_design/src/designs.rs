@@ -1,9 +1,11 @@
-//! The FPGA designs the library identifies (fact sheet 2.2/2.3), as data in one place:
-//! identity filter, DMA bridge and where each peripheral frame sits.
+//! The FPGA designs the library identifies (xadc_and_identify.md §2.2/2.3 and, for the
+//! designs added later, designs_after_seed.md §1), as data in one place: identity filter,
+//! DMA bridge, where each peripheral frame sits, the AXI4-Stream Switch of revision >= 1
+//! loopback designs, the CRC64 stream width and the default stream routing.
 
 use vfio_access::{DmaCapability, IdMatch, IdentityFilter};
 
-use crate::record::{DmaBridge, Frame};
+use crate::record::{DmaBridge, Frame, StreamSwitch};
 
 /// The identified designs, in matching order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,6 +20,13 @@ pub enum DesignId {
     Tef1001DmaStreamLoopback,
     NiteFuryDmaStreamLoopback,
     Tosing160tDmaStreamLoopback,
+    Tef1001DmaStreamFixedData,
+    NiteFuryDmaStreamFixedData,
+    Tosing160tDmaStreamFixedData,
+    Tef1001Ddr3Throughput,
+    Tef1001DmaStreamCrc64,
+    Tosing160tDmaStreamCrc64,
+    NiteFuryDmaStreamCrc64,
 }
 
 /// Where a design's blocks sit; `None` means the design has no such block.
@@ -29,6 +38,8 @@ pub struct Layout {
     pub iic: Option<Frame>,
     pub bit_banged_i2c_gpio: Option<Frame>,
     pub user_access: Option<Frame>,
+    /// The AXI4-Stream Switch, present only from `min_revision` of the design.
+    pub axi_stream_switch: Option<StreamSwitch>,
 }
 
 /// One entry of the design table.
@@ -44,6 +55,11 @@ pub struct DesignInfo {
     pub layout: Layout,
     /// Fury Project-0: the GPIO 0 tag (BAR 0 offset 0) that must be read to accept it.
     pub fury_tag: Option<u32>,
+    /// CRC64 designs: bytes per stream beat (the packet-length granularity); 0 otherwise.
+    pub crc64_stream_width_bytes: u32,
+    /// Default stream routing as `(master_port, slave_port)` = (C2H, H2C), in table order;
+    /// empty when the design has none (designs_after_seed.md §2.5).
+    pub default_routes: &'static [(u8, u8)],
 }
 
 pub const XILINX_VENDOR_ID: u16 = 0x10EE;
@@ -78,7 +94,11 @@ const fn at(offset: u64) -> Option<Frame> {
 }
 
 const fn dma(bar: u8, memory_size: u64) -> Option<DmaBridge> {
-    Some(DmaBridge { bar, memory_size })
+    Some(DmaBridge {
+        bar,
+        memory_size,
+        memory_base_address: 0,
+    })
 }
 
 const NONE: Layout = Layout {
@@ -88,7 +108,25 @@ const NONE: Layout = Layout {
     iic: None,
     bit_banged_i2c_gpio: None,
     user_access: None,
+    axi_stream_switch: None,
 };
+
+/// The stream-loopback designs' switch (revision >= 1): 2 master x 2 slave ports.
+const fn switch_at(offset: u64) -> Option<StreamSwitch> {
+    Some(StreamSwitch {
+        frame: Frame { bar: 0, offset },
+        master_ports: 2,
+        slave_ports: 2,
+        min_revision: 1,
+    })
+}
+
+/// Loopback defaults: master 0 <- slave 1, master 1 <- slave 0 (the seed's fixed wiring).
+const LOOPBACK_ROUTES: &[(u8, u8)] = &[(0, 1), (1, 0)];
+/// CRC64 defaults: master n <- slave n (no switch exists; names the channel pairs).
+const CRC64_ROUTES: &[(u8, u8)] = &[(0, 0), (1, 1)];
+/// Width of the CRC64 designs' stream (designs_after_seed.md §1.2).
+const CRC64_WIDTH_7_SERIES: u32 = 16;
 
 /// TEF1001 in-house designs: IIC 0x0, bit-banged GPIO 0x1000, Quad SPI 0x2000, XADC
 /// 0x3000, user access 0x4000, DMA BAR 2.
@@ -100,6 +138,7 @@ const fn tef1001(memory_size: u64) -> Layout {
         iic: at(0x0000),
         bit_banged_i2c_gpio: at(0x1000),
         user_access: at(0x4000),
+        axi_stream_switch: None,
     }
 }
 
@@ -124,7 +163,7 @@ const fn fury(memory_size: u64) -> Layout {
 }
 
 /// The design table, in matching order.
-pub const DESIGNS: [DesignInfo; 10] = [
+pub const DESIGNS: [DesignInfo; 17] = [
     DesignInfo {
         id: DesignId::DmaBlkram,
         name: "dma_blkram (TEF1001)",
@@ -135,6 +174,8 @@ pub const DESIGNS: [DesignInfo; 10] = [
             ..NONE
         },
         fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: &[],
     },
     DesignInfo {
         id: DesignId::I2cProbe,
@@ -149,6 +190,8 @@ pub const DESIGNS: [DesignInfo; 10] = [
             ..NONE
         },
         fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: &[],
     },
     DesignInfo {
         id: DesignId::Tosing160tDmaDdr3,
@@ -157,6 +200,8 @@ pub const DESIGNS: [DesignInfo; 10] = [
         filter: in_house(0x0004, DmaCapability::A64),
         layout: small_bar(0x4000_0000),
         fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: &[],
     },
     DesignInfo {
         id: DesignId::LitefuryProject0,
@@ -165,6 +210,8 @@ pub const DESIGNS: [DesignInfo; 10] = [
         filter: FURY_FILTER,
         layout: fury(0x2000_0000),
         fury_tag: Some(LITE_TAG),
+        crc64_stream_width_bytes: 0,
+        default_routes: &[],
     },
     DesignInfo {
         id: DesignId::NitefuryProject0,
@@ -173,6 +220,8 @@ pub const DESIGNS: [DesignInfo; 10] = [
         filter: FURY_FILTER,
         layout: fury(0x4000_0000),
         fury_tag: Some(NITE_TAG),
+        crc64_stream_width_bytes: 0,
+        default_routes: &[],
     },
     DesignInfo {
         id: DesignId::Tef1001DmaDdr3,
@@ -181,6 +230,8 @@ pub const DESIGNS: [DesignInfo; 10] = [
         filter: in_house(0x0005, DmaCapability::A64),
         layout: tef1001(0x2_0000_0000),
         fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: &[],
     },
     DesignInfo {
         id: DesignId::NiteFuryDmaDdr3,
@@ -189,30 +240,123 @@ pub const DESIGNS: [DesignInfo; 10] = [
         filter: in_house(0x0006, DmaCapability::A64),
         layout: small_bar(0x4000_0000),
         fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: &[],
     },
     DesignInfo {
         id: DesignId::Tef1001DmaStreamLoopback,
         name: "TEF1001_dma_stream_loopback",
         fpga_part: "xc7k160tfbg676-2",
         filter: in_house(0x0007, DmaCapability::A64),
-        layout: tef1001(0),
+        layout: Layout {
+            axi_stream_switch: switch_at(0x6000),
+            ..tef1001(0)
+        },
         fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: LOOPBACK_ROUTES,
     },
     DesignInfo {
         id: DesignId::NiteFuryDmaStreamLoopback,
         name: "NiteFury_dma_stream_loopback",
         fpga_part: "xc7a200tfbg484-2",
         filter: in_house(0x0008, DmaCapability::A64),
-        layout: small_bar(0),
+        layout: Layout {
+            axi_stream_switch: switch_at(0x3000),
+            ..small_bar(0)
+        },
         fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: LOOPBACK_ROUTES,
     },
     DesignInfo {
         id: DesignId::Tosing160tDmaStreamLoopback,
         name: "TOSING_160T_dma_stream_loopback",
         fpga_part: "xc7k160tffg676-2",
         filter: in_house(0x0009, DmaCapability::A64),
+        layout: Layout {
+            axi_stream_switch: switch_at(0x3000),
+            ..small_bar(0)
+        },
+        fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: LOOPBACK_ROUTES,
+    },
+    DesignInfo {
+        id: DesignId::Tef1001DmaStreamFixedData,
+        name: "TEF1001_dma_stream_fixed_data",
+        fpga_part: "xc7k160tfbg676-2",
+        filter: in_house(0x0011, DmaCapability::A64),
+        layout: tef1001(0),
+        fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: &[],
+    },
+    DesignInfo {
+        id: DesignId::NiteFuryDmaStreamFixedData,
+        name: "NiteFury_dma_stream_fixed_data",
+        fpga_part: "xc7a200tfbg484-2",
+        filter: in_house(0x0012, DmaCapability::A64),
         layout: small_bar(0),
         fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: &[],
+    },
+    DesignInfo {
+        id: DesignId::Tosing160tDmaStreamFixedData,
+        name: "TOSING_160T_dma_stream_fixed_data",
+        fpga_part: "xc7k160tffg676-2",
+        filter: in_house(0x0013, DmaCapability::A64),
+        layout: small_bar(0),
+        fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: &[],
+    },
+    // axi_pcie without a DMA engine: opened without bus mastering; its AXI DMA
+    // (BAR 0 0x2000) is not recorded (designs_after_seed.md §1.2).
+    DesignInfo {
+        id: DesignId::Tef1001Ddr3Throughput,
+        name: "TEF1001_ddr3_throughput",
+        fpga_part: "xc7k160tfbg676-2",
+        filter: in_house(0x0015, DmaCapability::None),
+        layout: Layout {
+            xadc: at(0x0000),
+            user_access: at(0x1000),
+            ..NONE
+        },
+        fury_tag: None,
+        crc64_stream_width_bytes: 0,
+        default_routes: &[],
+    },
+    DesignInfo {
+        id: DesignId::Tef1001DmaStreamCrc64,
+        name: "TEF1001_dma_stream_crc64",
+        fpga_part: "xc7k160tfbg676-2",
+        filter: in_house(0x0017, DmaCapability::A64),
+        layout: tef1001(0),
+        fury_tag: None,
+        crc64_stream_width_bytes: CRC64_WIDTH_7_SERIES,
+        default_routes: CRC64_ROUTES,
+    },
+    DesignInfo {
+        id: DesignId::Tosing160tDmaStreamCrc64,
+        name: "TOSING_160T_dma_stream_crc64",
+        fpga_part: "xc7k160tffg676-2",
+        filter: in_house(0x0018, DmaCapability::A64),
+        layout: small_bar(0),
+        fury_tag: None,
+        crc64_stream_width_bytes: CRC64_WIDTH_7_SERIES,
+        default_routes: CRC64_ROUTES,
+    },
+    DesignInfo {
+        id: DesignId::NiteFuryDmaStreamCrc64,
+        name: "NiteFury_dma_stream_crc64",
+        fpga_part: "xc7a200tfbg484-2",
+        filter: in_house(0x0019, DmaCapability::A64),
+        layout: small_bar(0),
+        fury_tag: None,
+        crc64_stream_width_bytes: CRC64_WIDTH_7_SERIES,
+        default_routes: CRC64_ROUTES,
     },
 ];
 
@@ -224,6 +368,11 @@ impl DesignId {
 
     pub fn name(self) -> &'static str {
         self.info().name
+    }
+
+    /// CRC64 stream designs (a non-zero tdata width).
+    pub fn is_crc64(self) -> bool {
+        self.info().crc64_stream_width_bytes != 0
     }
 
     /// Fury Project-0 designs (board version, M.2 LED GPIO).

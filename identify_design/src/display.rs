@@ -1,5 +1,7 @@
-//! The text of `display_identified_pcie_fpga_designs` (fact sheet section 4) and
-//! `display_possible_fpga_designs` (section 5).
+//! The text of `display_identified_pcie_fpga_designs` (xadc_and_identify.md §4, in its
+//! newest form of designs_after_seed.md §1.3 and transcript_fidelity.md §7: revision on the
+//! PCI line, optional physical slot, memory base in the DMA line, switch routes) and
+//! `display_possible_fpga_designs` (xadc_and_identify.md §5).
 
 use std::io::{self, Write};
 
@@ -10,25 +12,41 @@ use crate::dma_channels::discover_channels;
 use crate::open::OpenedDesigns;
 use crate::record::Frame;
 use crate::timestamp::BuildTimestamp;
+use xilinx_axi_stream_switch::Route;
 
-/// Writes the block of every identified design.
+/// Writes the block of every identified design (no physical slots known).
 pub fn write_identified_designs(out: &mut impl Write, opened: &OpenedDesigns) -> io::Result<()> {
+    write_identified_designs_with_slots(out, opened, |_| None)
+}
+
+/// Writes the block of every identified design; `physical_slot` names the slot of a
+/// device, if the platform reports one.
+pub fn write_identified_designs_with_slots(
+    out: &mut impl Write,
+    opened: &OpenedDesigns,
+    physical_slot: impl Fn(PciLocation) -> Option<String>,
+) -> io::Result<()> {
     for (design, device) in opened.iter() {
         writeln!(out)?;
         writeln!(out, "Design {}:", design.title())?;
-        writeln!(
+        write!(
             out,
-            "  PCI device {} IOMMU group {}",
-            design.location, design.iommu_group
+            "  PCI device {} rev {:02x} IOMMU group {}",
+            design.location, design.revision, design.iommu_group
         )?;
+        if let Some(slot) = physical_slot(design.location) {
+            // As the original: the slot ends its line and an empty line follows.
+            writeln!(out, "  physical slot {slot}")?;
+        }
+        writeln!(out)?;
         if let Some(dma) = design.dma {
             if dma.is_stream() {
                 writeln!(out, "  DMA bridge bar {} AXI Stream", dma.bar)?;
             } else {
                 writeln!(
                     out,
-                    "  DMA bridge bar {} memory size 0x{:x}",
-                    dma.bar, dma.memory_size
+                    "  DMA bridge bar {} memory base offset 0x{:x} size 0x{:x}",
+                    dma.bar, dma.memory_base_address, dma.memory_size
                 )?;
             }
             writeln!(
@@ -68,6 +86,30 @@ pub fn write_identified_designs(out: &mut impl Write, opened: &OpenedDesigns) ->
                 )?;
             }
         }
+        if let Some(switch) = design.axi_stream_switch.and_then(|s| s.driver(device)) {
+            write_switch_routes(out, &switch.read_routes())?;
+        }
+    }
+    Ok(())
+}
+
+/// The enabled routes of a switch (designs_after_seed.md §1.3 item 6).
+fn write_switch_routes(out: &mut impl Write, routes: &[Route]) -> io::Result<()> {
+    let enabled: Vec<&Route> = routes.iter().filter(|r| r.enabled).collect();
+    if enabled.is_empty() {
+        return writeln!(
+            out,
+            "  All {} master ports in AXI4-Stream Switch are disabled",
+            routes.len()
+        );
+    }
+    writeln!(out, "  Enabled AXI4-Stream Switch route(s):")?;
+    for r in enabled {
+        writeln!(
+            out,
+            "    Master {:>2} -> Slave {:>2}",
+            r.master_port, r.slave_port
+        )?;
     }
     Ok(())
 }

@@ -26,6 +26,11 @@ fn try_design(info: &DesignInfo, device: &Device, device_index: usize) -> Option
         }
     };
     let l = info.layout;
+    // designs_after_seed.md §1.1: the revision decides whether the switch exists.
+    let revision = device.config_read8(0x08).unwrap_or(0);
+    let axi_stream_switch = l
+        .axi_stream_switch
+        .filter(|s| revision >= s.min_revision && s.frame.mmio(device).is_some());
     Some(IdentifiedDesign {
         design: info.id,
         location: device.location(),
@@ -38,6 +43,9 @@ fn try_design(info: &DesignInfo, device: &Device, device_index: usize) -> Option
         bit_banged_i2c_gpio: present(device, l.bit_banged_i2c_gpio),
         user_access: present(device, l.user_access),
         board_version,
+        revision,
+        axi_stream_switch,
+        crc64_stream_width_bytes: info.crc64_stream_width_bytes,
     })
 }
 

@@ -6,6 +6,9 @@
 //! - [`record`]: the per-design record: (BAR, offset) frames the IP tools map.
 //! - [`open`]: opening real devices or, under `--sim`, simulated boards.
 //! - [`dma_channels`], [`timestamp`], [`display`]: what the tools print.
+//! - [`ip_probe`]: what `probe_xilinx_ip` does (BAR scan for Xilinx IP).
+//! - [`switch_routing`]: what `xilinx_axi_stream_switch_set_routing` does (the switch
+//!   driver and the routing selection are in `xilinx_axi_stream_switch`).
 //!
 //! Differences from the original: no limit of four devices; location filters parse the
 //! domain as hex (it was parsed as decimal).
@@ -14,8 +17,10 @@ pub mod designs;
 pub mod display;
 pub mod dma_channels;
 pub mod identify;
+pub mod ip_probe;
 pub mod open;
 pub mod record;
+pub mod switch_routing;
 pub mod timestamp;
 
 pub use designs::{design_filters, DesignId, DesignInfo, DESIGNS};
@@ -24,5 +29,5 @@ pub use open::{
     open_designs, open_devices, open_devices_with_default, open_sim_boards, OpenError,
     OpenedDesigns, OpenedDevices,
 };
-pub use record::{DmaBridge, Frame, IdentifiedDesign, FRAME_SIZE};
+pub use record::{DmaBridge, Frame, IdentifiedDesign, StreamSwitch, FRAME_SIZE};
 pub use timestamp::BuildTimestamp;

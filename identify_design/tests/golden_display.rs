@@ -1,12 +1,15 @@
 //! Golden test: `display_identified_pcie_fpga_designs --sim` prints exactly the reference
-//! log's blocks for the two loopback boards, plus the Project-0 board's block.
+//! log's blocks for the two loopback boards, plus the Project-0 board's block, in the
+//! newest form of their lines (designs_after_seed.md §1.3, transcript_fidelity.md §7: the
+//! PCI line gained `rev <rr>`, the memory-mapped DMA line the memory base); and the block
+//! of every design added after the seed.
 
 use std::process::Command;
 
 /// Reference log (multiprocess_notes section 5.1), TEF1001 block.
 const TEF1001_BLOCK: &str = "
 Design TEF1001_dma_stream_loopback:
-  PCI device 0000:15:00.0 IOMMU group 41
+  PCI device 0000:15:00.0 rev 00 IOMMU group 41
   DMA bridge bar 2 AXI Stream
   Channel ID  addr_alignment  len_granularity  num_address_bits
        H2C 0               1                1                64
@@ -23,7 +26,7 @@ Design TEF1001_dma_stream_loopback:
 /// Reference log, NiteFury block.
 const NITEFURY_BLOCK: &str = "
 Design NiteFury_dma_stream_loopback:
-  PCI device 0000:30:00.0 IOMMU group 89
+  PCI device 0000:30:00.0 rev 00 IOMMU group 89
   DMA bridge bar 2 AXI Stream
   Channel ID  addr_alignment  len_granularity  num_address_bits
        H2C 0               1                1                64
@@ -38,8 +41,8 @@ Design NiteFury_dma_stream_loopback:
 /// The factory Project-0 image (one H2C and one C2H channel, 1 GiB DDR3).
 const PROJECT0_BLOCK: &str = "
 Design Nitefury Project-0 version 0x2:
-  PCI device 0000:2e:00.0 IOMMU group 86
-  DMA bridge bar 2 memory size 0x40000000
+  PCI device 0000:2e:00.0 rev 00 IOMMU group 86
+  DMA bridge bar 2 memory base offset 0x0 size 0x40000000
   Channel ID  addr_alignment  len_granularity  num_address_bits
        H2C 0               1                1                64
        C2H 0               1                1                64
@@ -140,7 +143,7 @@ fn possible_designs_lists_the_simulated_bus() {
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "Scanning bus for 10 PCI device filters\n\
+        "Scanning bus for 17 PCI device filters\n\
          PCI device 0000:03:00.0  Design name dma_blkram (TEF1001)  IOMMU group 1\n\
          PCI device 0000:2e:00.0  Design name Litefury Project-0 or Nitefury Project-0  IOMMU group 86\n"
     );

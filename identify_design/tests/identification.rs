@@ -103,7 +103,8 @@ fn every_design_is_identified_with_its_frames() {
         tef.dma,
         Some(DmaBridge {
             bar: 2,
-            memory_size: 0x2_0000_0000
+            memory_size: 0x2_0000_0000,
+            memory_base_address: 0,
         })
     );
     assert_eq!(
@@ -121,7 +122,8 @@ fn every_design_is_identified_with_its_frames() {
         blk.dma,
         Some(DmaBridge {
             bar: 0,
-            memory_size: 0x12_0000
+            memory_size: 0x12_0000,
+            memory_base_address: 0,
         })
     );
     assert_eq!((blk.quad_spi, blk.xadc), (None, None));
@@ -134,7 +136,8 @@ fn every_design_is_identified_with_its_frames() {
         lite.dma,
         Some(DmaBridge {
             bar: 2,
-            memory_size: 0x2000_0000
+            memory_size: 0x2000_0000,
+            memory_base_address: 0,
         })
     );
     assert_eq!((lite.quad_spi, lite.xadc), (f(0x10000), f(0x3000)));
@@ -148,14 +151,14 @@ fn every_design_is_identified_with_its_frames() {
     assert!(!i2c_device.dma_capability().does_dma());
 
     let text = display(&opened);
-    assert!(text.contains("\nDesign dma_blkram (TEF1001):\n  PCI device 0000:40:00.0 IOMMU group 100\n  DMA bridge bar 0 memory size 0x120000\n"), "{text}");
-    assert!(text.contains("\nDesign i2c_probe (TEF1001) or TOSING_160T_quad_spi:\n  PCI device 0000:41:00.0 IOMMU group 101\n  Quad SPI registers at bar 0 offset 0x2000\n"), "{text}");
+    assert!(text.contains("\nDesign dma_blkram (TEF1001):\n  PCI device 0000:40:00.0 rev 00 IOMMU group 100\n  DMA bridge bar 0 memory base offset 0x0 size 0x120000\n"), "{text}");
+    assert!(text.contains("\nDesign i2c_probe (TEF1001) or TOSING_160T_quad_spi:\n  PCI device 0000:41:00.0 rev 00 IOMMU group 101\n  Quad SPI registers at bar 0 offset 0x2000\n"), "{text}");
     assert!(
         text.contains("\nDesign Litefury Project-0 version 0x2:\n"),
         "{text}"
     );
     assert!(
-        text.contains("  DMA bridge bar 2 memory size 0x200000000\n"),
+        text.contains("  DMA bridge bar 2 memory base offset 0x0 size 0x200000000\n"),
         "{text}"
     );
     assert!(
@@ -197,7 +200,7 @@ fn board_at_a_chosen_location_is_identified_there() {
     let text = display(&opened);
     assert!(
         text.starts_with(
-            "\nDesign NiteFury_dma_stream_loopback:\n  PCI device 0000:03:00.0 IOMMU group 1\n"
+            "\nDesign NiteFury_dma_stream_loopback:\n  PCI device 0000:03:00.0 rev 00 IOMMU group 1\n"
         ),
         "{text}"
     );
@@ -256,7 +259,7 @@ fn frames_outside_a_small_bar_are_absent_and_small_dma_bar_has_no_channels() {
     assert_eq!(d.xadc, f(0x3000));
     assert_eq!(
         display(&opened),
-        "\nDesign TEF1001_dma_stream_loopback:\n  PCI device 0000:15:00.0 IOMMU group 41\n  DMA bridge bar 2 AXI Stream\n  Channel ID  addr_alignment  len_granularity  num_address_bits\n  Quad SPI registers at bar 0 offset 0x2000\n  XADC registers at bar 0 offset 0x3000\n  IIC registers at bar 0 offset 0x0\n  bit-banged I2C GPIO registers at bar 0 offset 0x1000\n"
+        "\nDesign TEF1001_dma_stream_loopback:\n  PCI device 0000:15:00.0 rev 00 IOMMU group 41\n  DMA bridge bar 2 AXI Stream\n  Channel ID  addr_alignment  len_granularity  num_address_bits\n  Quad SPI registers at bar 0 offset 0x2000\n  XADC registers at bar 0 offset 0x3000\n  IIC registers at bar 0 offset 0x0\n  bit-banged I2C GPIO registers at bar 0 offset 0x1000\n"
     );
     assert_eq!(strays(&opened), 0);
 }

@@ -48,3 +48,10 @@ pub fn format_samples(s: &XadcSamples) -> String {
     }
     out
 }
+
+/// The temperature row of `display_temperature_values` (designs_after_seed.md §4.9), e.g.
+/// `  Temp       32.6063°C`; None when the temperature channel was not read.
+pub fn format_temperature(s: &XadcSamples) -> Option<String> {
+    let t = s.samples.iter().find(|x| x.channel == 0)?;
+    Some(format!("  Temp       {:7.4}\u{b0}C", t.value))
+}

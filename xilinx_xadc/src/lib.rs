@@ -19,5 +19,5 @@ pub mod registers;
 pub mod samples;
 
 pub use calibration::AdcCalibration;
-pub use display::format_samples;
+pub use display::{format_samples, format_temperature};
 pub use samples::{read_samples, ChannelSample, SequencerMode, XadcSamples};

@@ -9,6 +9,11 @@
 //! - The LiteFury is given an XC7A100T and the NiteFury's Spansion flash.
 //! - The Fury Project-0 image has 1 H2C + 1 C2H channel (the vendor's DMA IP); the
 //!   in-house designs have 2 + 2.
+//! - The designs added after the seed (designs_after_seed.md §1) sit where their boards
+//!   sat in the logs: TEF1001 designs at 0000:15:00.0 (group 41), NiteFury designs at
+//!   0000:30:00.0 (group 89); TOSING_160T designs have no home.
+//! - The rebuilt stream-loopback designs (PCI revision 1, with the AXI4-Stream Switch) are
+//!   separate entries named `<seed name>_rev1`; the seed names stay revision 0.
 
 use vfio_access::sim::SimBarInfo;
 use vfio_access::{PciIdentity, PciLocation};
@@ -17,7 +22,7 @@ use super::spec::{BoardSpec, FrameSpec, ModelSpec};
 use crate::gpio::GpioChannel;
 use crate::quad_spi::FlashPart;
 use crate::xadc::{SensorProfile, XadcCalibration, XadcConfig};
-use crate::xdma::{XdmaConfig, XDMA_BAR_SIZE};
+use crate::xdma::{StreamUserLogic, XdmaConfig, XDMA_BAR_SIZE};
 
 pub const XILINX_VENDOR_ID: u16 = 0x10EE;
 /// Device id of the in-house designs (Vivado default for Gen2 x4).
@@ -70,6 +75,17 @@ pub enum Design {
     MemmappedBlkram32bitBars,
     /// Shares sub-device 0x0002 with i2c_probe but has no IIC/GPIO frames.
     Tosing160tQuadSpi,
+    Tef1001DmaStreamFixedData,
+    NiteFuryDmaStreamFixedData,
+    Tosing160tDmaStreamFixedData,
+    Tef1001Ddr3Throughput,
+    Tef1001DmaStreamCrc64,
+    Tosing160tDmaStreamCrc64,
+    NiteFuryDmaStreamCrc64,
+    /// The loopback designs rebuilt with the AXI4-Stream Switch (PCI revision 1).
+    Tef1001DmaStreamLoopbackRev1,
+    NiteFuryDmaStreamLoopbackRev1,
+    Tosing160tDmaStreamLoopbackRev1,
 }
 
 /// The board a design runs on: its FPGA, flash, XADC calibration and sensors.
@@ -117,7 +133,7 @@ impl Carrier {
 }
 
 impl Design {
-    pub const ALL: [Design; 13] = [
+    pub const ALL: [Design; 23] = [
         Design::DmaBlkram,
         Design::I2cProbe,
         Design::Tosing160tDmaDdr3,
@@ -131,6 +147,16 @@ impl Design {
         Design::MemmappedBlkram,
         Design::MemmappedBlkram32bitBars,
         Design::Tosing160tQuadSpi,
+        Design::Tef1001DmaStreamFixedData,
+        Design::NiteFuryDmaStreamFixedData,
+        Design::Tosing160tDmaStreamFixedData,
+        Design::Tef1001Ddr3Throughput,
+        Design::Tef1001DmaStreamCrc64,
+        Design::Tosing160tDmaStreamCrc64,
+        Design::NiteFuryDmaStreamCrc64,
+        Design::Tef1001DmaStreamLoopbackRev1,
+        Design::NiteFuryDmaStreamLoopbackRev1,
+        Design::Tosing160tDmaStreamLoopbackRev1,
     ];
 
     /// The name used in `--sim=` lists and state files.
@@ -149,6 +175,16 @@ impl Design {
             Design::MemmappedBlkram => "memmapped_blkram",
             Design::MemmappedBlkram32bitBars => "memmapped_blkram_32bit_bars",
             Design::Tosing160tQuadSpi => "TOSING_160T_quad_spi",
+            Design::Tef1001DmaStreamFixedData => "TEF1001_dma_stream_fixed_data",
+            Design::NiteFuryDmaStreamFixedData => "NiteFury_dma_stream_fixed_data",
+            Design::Tosing160tDmaStreamFixedData => "TOSING_160T_dma_stream_fixed_data",
+            Design::Tef1001Ddr3Throughput => "TEF1001_ddr3_throughput",
+            Design::Tef1001DmaStreamCrc64 => "TEF1001_dma_stream_crc64",
+            Design::Tosing160tDmaStreamCrc64 => "TOSING_160T_dma_stream_crc64",
+            Design::NiteFuryDmaStreamCrc64 => "NiteFury_dma_stream_crc64",
+            Design::Tef1001DmaStreamLoopbackRev1 => "TEF1001_dma_stream_loopback_rev1",
+            Design::NiteFuryDmaStreamLoopbackRev1 => "NiteFury_dma_stream_loopback_rev1",
+            Design::Tosing160tDmaStreamLoopbackRev1 => "TOSING_160T_dma_stream_loopback_rev1",
         }
     }
 
@@ -179,14 +215,24 @@ impl Design {
             | Design::Tef1001DmaDdr3
             | Design::Tef1001DmaStreamLoopback
             | Design::MemmappedBlkram
-            | Design::MemmappedBlkram32bitBars => Carrier::Tef1001,
+            | Design::MemmappedBlkram32bitBars
+            | Design::Tef1001DmaStreamFixedData
+            | Design::Tef1001Ddr3Throughput
+            | Design::Tef1001DmaStreamCrc64
+            | Design::Tef1001DmaStreamLoopbackRev1 => Carrier::Tef1001,
             Design::NitefuryProject0
             | Design::NiteFuryDmaDdr3
-            | Design::NiteFuryDmaStreamLoopback => Carrier::NiteFury,
+            | Design::NiteFuryDmaStreamLoopback
+            | Design::NiteFuryDmaStreamFixedData
+            | Design::NiteFuryDmaStreamCrc64
+            | Design::NiteFuryDmaStreamLoopbackRev1 => Carrier::NiteFury,
             Design::LitefuryProject0 => Carrier::LiteFury,
             Design::Tosing160tDmaDdr3
             | Design::Tosing160tDmaStreamLoopback
-            | Design::Tosing160tQuadSpi => Carrier::Tosing160t,
+            | Design::Tosing160tQuadSpi
+            | Design::Tosing160tDmaStreamFixedData
+            | Design::Tosing160tDmaStreamCrc64
+            | Design::Tosing160tDmaStreamLoopbackRev1 => Carrier::Tosing160t,
         }
     }
 
@@ -202,6 +248,16 @@ impl Design {
             Design::Tef1001DmaDdr3 => Some(usr_access(9, 12, 2023, 14, 21, 5)),
             Design::NiteFuryDmaDdr3 => Some(usr_access(9, 12, 2023, 15, 47, 50)),
             Design::Tosing160tDmaDdr3 => Some(usr_access(10, 12, 2023, 10, 12, 44)),
+            Design::Tef1001DmaStreamFixedData => Some(usr_access(13, 12, 2024, 11, 5, 42)),
+            Design::NiteFuryDmaStreamFixedData => Some(usr_access(13, 12, 2024, 12, 31, 7)),
+            Design::Tosing160tDmaStreamFixedData => Some(usr_access(13, 12, 2024, 14, 2, 19)),
+            Design::Tef1001Ddr3Throughput => Some(usr_access(18, 1, 2025, 10, 44, 3)),
+            Design::Tef1001DmaStreamCrc64 => Some(usr_access(21, 6, 2025, 16, 20, 11)),
+            Design::Tosing160tDmaStreamCrc64 => Some(usr_access(22, 6, 2025, 9, 12, 58)),
+            Design::NiteFuryDmaStreamCrc64 => Some(usr_access(5, 7, 2025, 15, 33, 40)),
+            Design::Tef1001DmaStreamLoopbackRev1 => Some(usr_access(24, 12, 2024, 10, 1, 2)),
+            Design::NiteFuryDmaStreamLoopbackRev1 => Some(usr_access(24, 12, 2024, 10, 40, 30)),
+            Design::Tosing160tDmaStreamLoopbackRev1 => Some(usr_access(24, 12, 2024, 11, 15, 9)),
             _ => None,
         }
     }
@@ -213,7 +269,48 @@ impl Design {
             Design::NiteFuryDmaStreamLoopback => Some((PciLocation::new(0, 0x30, 0, 0), 89)),
             Design::NitefuryProject0 => Some((PciLocation::new(0, 0x2e, 0, 0), 86)),
             Design::MemmappedBlkram => Some((PciLocation::new(0, 0x15, 0, 0), 41)),
-            _ => None,
+            _ => match self.carrier() {
+                Carrier::Tef1001 if self.is_after_seed() => {
+                    Some((PciLocation::new(0, 0x15, 0, 0), 41))
+                }
+                Carrier::NiteFury if self.is_after_seed() => {
+                    Some((PciLocation::new(0, 0x30, 0, 0), 89))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// Designs added after the seed (designs_after_seed.md §1.1): declared after them.
+    fn is_after_seed(self) -> bool {
+        self as usize >= Design::Tef1001DmaStreamFixedData as usize
+    }
+
+    /// The PCI Revision ID: 1 for the rebuilt loopback designs and, by accident of its
+    /// build, NiteFury_dma_stream_crc64 (designs_after_seed.md §1.1); 0 otherwise.
+    pub fn revision(self) -> u8 {
+        match self {
+            Design::Tef1001DmaStreamLoopbackRev1
+            | Design::NiteFuryDmaStreamLoopbackRev1
+            | Design::Tosing160tDmaStreamLoopbackRev1
+            | Design::NiteFuryDmaStreamCrc64 => 1,
+            _ => 0,
+        }
+    }
+
+    /// What the XDMA stream channels are wired to.
+    fn stream_user_logic(self) -> StreamUserLogic {
+        match self {
+            Design::Tef1001DmaStreamFixedData
+            | Design::NiteFuryDmaStreamFixedData
+            | Design::Tosing160tDmaStreamFixedData => StreamUserLogic::FixedData,
+            Design::Tef1001DmaStreamCrc64
+            | Design::Tosing160tDmaStreamCrc64
+            | Design::NiteFuryDmaStreamCrc64 => StreamUserLogic::Crc64,
+            Design::Tef1001DmaStreamLoopbackRev1
+            | Design::NiteFuryDmaStreamLoopbackRev1
+            | Design::Tosing160tDmaStreamLoopbackRev1 => StreamUserLogic::Switch,
+            _ => StreamUserLogic::CrossLoopback,
         }
     }
 
@@ -223,7 +320,11 @@ impl Design {
             Design::LitefuryProject0 | Design::NitefuryProject0 => {
                 XadcConfig::single_channel_temperature(c.calibration(), c.sensors())
             }
-            Design::NiteFuryDmaDdr3 | Design::NiteFuryDmaStreamLoopback => {
+            Design::NiteFuryDmaDdr3
+            | Design::NiteFuryDmaStreamLoopback
+            | Design::NiteFuryDmaStreamFixedData
+            | Design::NiteFuryDmaStreamCrc64
+            | Design::NiteFuryDmaStreamLoopbackRev1 => {
                 XadcConfig::continuous_with_vaux14(c.calibration(), c.sensors())
             }
             _ => XadcConfig::continuous(c.calibration(), c.sensors()),
@@ -248,9 +349,16 @@ impl Design {
             Design::Tosing160tDmaDdr3 => 0x0004,
             Design::Tef1001DmaDdr3 => 0x0005,
             Design::NiteFuryDmaDdr3 => 0x0006,
-            Design::Tef1001DmaStreamLoopback => 0x0007,
-            Design::NiteFuryDmaStreamLoopback => 0x0008,
-            Design::Tosing160tDmaStreamLoopback => 0x0009,
+            Design::Tef1001DmaStreamLoopback | Design::Tef1001DmaStreamLoopbackRev1 => 0x0007,
+            Design::NiteFuryDmaStreamLoopback | Design::NiteFuryDmaStreamLoopbackRev1 => 0x0008,
+            Design::Tosing160tDmaStreamLoopback | Design::Tosing160tDmaStreamLoopbackRev1 => 0x0009,
+            Design::Tef1001DmaStreamFixedData => 0x0011,
+            Design::NiteFuryDmaStreamFixedData => 0x0012,
+            Design::Tosing160tDmaStreamFixedData => 0x0013,
+            Design::Tef1001Ddr3Throughput => 0x0015,
+            Design::Tef1001DmaStreamCrc64 => 0x0017,
+            Design::Tosing160tDmaStreamCrc64 => 0x0018,
+            Design::NiteFuryDmaStreamCrc64 => 0x0019,
             Design::LitefuryProject0 | Design::NitefuryProject0 => {
                 return PciIdentity {
                     vendor_id: XILINX_VENDOR_ID,
@@ -299,7 +407,30 @@ impl Design {
                 c2h_channels: channels,
                 stream: memory == 0,
                 card_memory_bytes: memory,
+                user_logic: StreamUserLogic::CrossLoopback,
             }),
+        };
+        // The post-seed stream designs: 2 + 2 channels wired to their user logic.
+        let stream_xdma = FrameSpec {
+            bar: 2,
+            offset: 0,
+            size: XDMA_BAR_SIZE,
+            model: ModelSpec::Xdma(XdmaConfig {
+                h2c_channels: 2,
+                c2h_channels: 2,
+                stream: true,
+                card_memory_bytes: 0,
+                user_logic: self.stream_user_logic(),
+            }),
+        };
+        let switch = |offset, size| FrameSpec {
+            bar: 0,
+            offset,
+            size,
+            model: ModelSpec::AxiStreamSwitch {
+                master_ports: 2,
+                slave_ports: 2,
+            },
         };
         let user_access = |offset, size| FrameSpec {
             bar: 0,
@@ -436,6 +567,69 @@ impl Design {
                     xdma(2, 2, 0),
                 ]
             }
+            // designs_after_seed.md §1.2: BAR 0 32 KiB; the user-access GPIO decodes
+            // 0x4000-0x7FFF (fixed-data, CRC64) or 0x4000-0x5FFF with the switch at 0x6000.
+            Design::Tef1001DmaStreamFixedData
+            | Design::Tef1001DmaStreamCrc64
+            | Design::Tef1001DmaStreamLoopbackRev1 => {
+                bars[0] = bar64(0x8000);
+                bars[2] = dma_bar;
+                let with_switch = self == Design::Tef1001DmaStreamLoopbackRev1;
+                let mut f = vec![
+                    frame(0, 0x0000, ModelSpec::Tef1001Iic),
+                    frame(0, 0x1000, ModelSpec::Tef1001BitBangGpio),
+                    frame(0, 0x2000, self.quad_spi(256)),
+                    frame(0, 0x3000, xadc),
+                    user_access(0x4000, if with_switch { 0x2000 } else { 0x4000 }),
+                ];
+                if with_switch {
+                    f.push(switch(0x6000, 0x2000));
+                }
+                f.push(stream_xdma);
+                f
+            }
+            // BAR 0 16 KiB; the user-access GPIO decodes 0x2000-0x3FFF unless the switch
+            // sits at 0x3000.
+            Design::NiteFuryDmaStreamFixedData
+            | Design::Tosing160tDmaStreamFixedData
+            | Design::Tosing160tDmaStreamCrc64
+            | Design::NiteFuryDmaStreamCrc64
+            | Design::NiteFuryDmaStreamLoopbackRev1
+            | Design::Tosing160tDmaStreamLoopbackRev1 => {
+                bars[0] = bar64(0x4000);
+                bars[2] = dma_bar;
+                let fifo = if self.carrier() == Carrier::Tosing160t {
+                    16
+                } else {
+                    256
+                };
+                let with_switch = self.stream_user_logic() == StreamUserLogic::Switch;
+                let mut f = vec![
+                    frame(0, 0x0000, self.quad_spi(fifo)),
+                    frame(0, 0x1000, xadc),
+                    user_access(0x2000, if with_switch { FRAME } else { 0x2000 }),
+                ];
+                if with_switch {
+                    f.push(switch(0x3000, FRAME));
+                }
+                f.push(stream_xdma);
+                f
+            }
+            // designs_after_seed.md §1.2 / §4.7: axi_pcie, one 16 KiB 64-bit BAR, no DMA
+            // engine of its own; the AXI DMA reaches the DDR3, not the host.
+            Design::Tef1001Ddr3Throughput => {
+                bars[0] = bar64(0x4000);
+                vec![
+                    frame(0, 0x0000, xadc),
+                    user_access(0x1000, FRAME),
+                    FrameSpec {
+                        bar: 0,
+                        offset: 0x2000,
+                        size: 0x2000,
+                        model: ModelSpec::AxiDma,
+                    },
+                ]
+            }
             Design::MemmappedBlkram | Design::MemmappedBlkram32bitBars => {
                 // BRAM at AXI 0x0 (1 MiB), 0x100000 (128 KiB), 0x120000 (64 KiB).
                 let regions = [
@@ -467,7 +661,7 @@ impl Design {
         BoardSpec {
             name: self.name().to_string(),
             identity: self.identity(),
-            revision: 0,
+            revision: self.revision(),
             bars,
             frames,
             home: self.home(),

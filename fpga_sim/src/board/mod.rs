@@ -25,6 +25,8 @@ use vfio_access::mmio::AccessWidth;
 use vfio_access::sim::{DmaPort, SimBarInfo, SimBoard, SimDevice};
 use vfio_access::{PciIdentity, PciLocation};
 
+use crate::axi_dma::AxiDmaModel;
+use crate::axi_stream_switch::AxiStreamSwitchModel;
 use crate::gpio::{AxiGpio, MigResetGpio};
 use crate::i2c_bus::tef1001_bus_models;
 use crate::peripheral::Peripheral;
@@ -133,6 +135,14 @@ impl Board {
                 ModelSpec::Tef1001BitBangGpio => {
                     (i2c.get_or_insert_with(tef1001_bus_models).1.clone(), None)
                 }
+                ModelSpec::AxiStreamSwitch {
+                    master_ports,
+                    slave_ports,
+                } => typed(Arc::new(AxiStreamSwitchModel::new(
+                    *master_ports,
+                    *slave_ports,
+                ))),
+                ModelSpec::AxiDma => typed(Arc::new(AxiDmaModel::new())),
                 ModelSpec::BlockRam { axi_address } => match &block_ram {
                     Some(store) => typed(Arc::new(BlockRamWindow {
                         store: Arc::clone(store),
@@ -149,7 +159,7 @@ impl Board {
                 typed,
             });
         }
-        Arc::new(Board {
+        let board = Board {
             name: spec.name,
             location,
             identity: spec.identity,
@@ -159,7 +169,15 @@ impl Board {
             block_ram,
             unimplemented: AtomicU64::new(0),
             last_stray: Mutex::new(None),
-        })
+        };
+        // The switch sits between the XDMA's H2C and C2H streams (one of each per board).
+        if let (Some(switch), Some(xdma)) = (
+            board.peripheral::<AxiStreamSwitchModel>(),
+            board.peripheral::<XdmaModel>(),
+        ) {
+            xdma.connect_switch(switch);
+        }
+        Arc::new(board)
     }
 
     /// This board placed in IOMMU group `iommu_group`, ready for `Session::open_sim`.

@@ -41,6 +41,14 @@ pub enum ModelSpec {
     BlockRam {
         axi_address: u64,
     },
+    /// AXI4-Stream Switch between the XDMA H2C (slave) and C2H (master) streams; the
+    /// board wires it to the XDMA model whose user logic is `StreamUserLogic::Switch`.
+    AxiStreamSwitch {
+        master_ports: u8,
+        slave_ports: u8,
+    },
+    /// AXI DMA (PG021) of the DDR3 throughput design.
+    AxiDma,
 }
 
 /// One AXI slave frame: `size` bytes at `offset` of BAR `bar`.

@@ -1,13 +1,18 @@
 //! The scatter-gather engine of one channel, on its own thread: waits for Run, halt and
 //! credits, fetches descriptors through the DMA port, moves the data, writes back.
 
+use std::sync::atomic::Ordering;
 use std::sync::Weak;
 use std::time::Duration;
 
 use vfio_access::sim::DmaPort;
 
 use super::regs::*;
-use super::{common_bit, dir_index, Core, Direction, FaultKind, STREAM_WIDTH_BYTES};
+use super::stream::StreamLink;
+use super::{
+    common_bit, dir_index, Core, Direction, FaultKind, StreamUserLogic, MAX_CHANNELS,
+    STREAM_WIDTH_BYTES,
+};
 
 /// How long an idle engine sleeps between checks of its registers.
 const IDLE_WAIT: Duration = Duration::from_millis(50);
@@ -37,6 +42,12 @@ struct Job {
     /// Byte offset, relative to this descriptor's first byte, of a word to corrupt.
     corrupt_at: Option<u64>,
     port: Option<DmaPort>,
+}
+
+enum H2cDestination<'a> {
+    Link(&'a StreamLink),
+    Blocked,
+    Nowhere,
 }
 
 enum Step {
@@ -242,8 +253,59 @@ impl Core {
         }
     }
 
-    /// Pushes the descriptor's bytes into the looped-back C2H channel's link. Ok(None) when
-    /// abandoned because Run was cleared while the link was full.
+    /// Where H2C channel `c`'s data goes now: the link of the C2H channel it reaches, or
+    /// `Blocked` (a switch port routed nowhere back-pressures the channel), or `Nowhere`
+    /// (nothing connected: the data is dropped).
+    fn h2c_destination(&self, c: usize) -> H2cDestination<'_> {
+        let c2h = self.channel_count(Direction::C2H);
+        let to = |m: usize| {
+            if m < c2h {
+                H2cDestination::Link(&self.links[m])
+            } else {
+                H2cDestination::Nowhere
+            }
+        };
+        match self.config.user_logic {
+            StreamUserLogic::CrossLoopback => to(c ^ 1),
+            StreamUserLogic::Switch => match self.switch.get() {
+                Some(switch) => match switch.master_for_slave(c) {
+                    Some(m) => to(m),
+                    None => H2cDestination::Blocked,
+                },
+                None => H2cDestination::Blocked,
+            },
+            StreamUserLogic::Crc64 | StreamUserLogic::FixedData => H2cDestination::Nowhere,
+        }
+    }
+
+    /// Offers `data` to `link` until it is accepted. Ok(false) when abandoned because Run
+    /// was cleared while the link was full.
+    fn push_to_link(
+        &self,
+        d: Direction,
+        c: usize,
+        job: &Job,
+        link: &StreamLink,
+        data: Vec<u8>,
+        eop: bool,
+    ) -> bool {
+        let mut pending = data;
+        loop {
+            match link.push(pending, eop, LINK_WAIT) {
+                Ok(()) => return true,
+                Err(back) => {
+                    if self.abandoned(d, c, job) {
+                        return false;
+                    }
+                    pending = back;
+                }
+            }
+        }
+    }
+
+    /// Moves the descriptor's bytes to what the channel is wired to (its
+    /// [`StreamUserLogic`]). Ok(None) when abandoned because Run was cleared while the
+    /// channel was back-pressured.
     #[allow(clippy::too_many_arguments)]
     fn stream_h2c(
         &self,
@@ -256,39 +318,70 @@ impl Core {
         eop: bool,
         corrupt: Option<u64>,
     ) -> Result<Option<u64>, u32> {
-        // Loopback wiring: H2C 0 -> C2H 1, H2C 1 -> C2H 0 (and 2 <-> 3).
-        let partner = c ^ 1;
-        let link = (partner < self.channel_count(Direction::C2H)).then(|| &self.links[partner]);
         let mut done = 0u64;
-        loop {
+        while done < len || len == 0 {
             let n = (len - done).min(SEGMENT as u64) as usize;
             let last = done + n as u64 == len;
-            let Some(link) = link else {
-                // Nothing connected: the data goes nowhere.
-                return Ok(Some(len));
-            };
-            let mut buf = link.buffer();
+            let mut buf = self.links[c % MAX_CHANNELS].buffer();
             buf.resize(n, 0);
             port.read(src + done, &mut buf)
                 .map_err(|_| ST_READ_UNSUPPORTED)?;
             corrupt_in_place(&mut buf, done, corrupt);
-            let mut pending = buf;
-            loop {
-                match link.push(pending, eop && last, LINK_WAIT) {
-                    Ok(()) => break,
-                    Err(back) => {
-                        if self.abandoned(d, c, job) {
+            match self.config.user_logic {
+                StreamUserLogic::FixedData => {}
+                StreamUserLogic::Crc64 => {
+                    let result = {
+                        let mut engine = self.crc64[c].lock().unwrap_or_else(|p| p.into_inner());
+                        engine.push(&buf);
+                        (eop && last).then(|| engine.end_packet())
+                    };
+                    if let Some(crc) = result {
+                        // One 8-byte result packet with TLAST, to the same-numbered C2H.
+                        if c < self.channel_count(Direction::C2H)
+                            && !self.push_to_link(
+                                d,
+                                c,
+                                job,
+                                &self.links[c],
+                                crc.to_le_bytes().to_vec(),
+                                true,
+                            )
+                        {
                             return Ok(None);
                         }
-                        pending = back;
+                    }
+                }
+                StreamUserLogic::CrossLoopback | StreamUserLogic::Switch => {
+                    let link = loop {
+                        match self.h2c_destination(c) {
+                            H2cDestination::Nowhere => break None,
+                            H2cDestination::Link(link) => break Some(link),
+                            H2cDestination::Blocked => {
+                                // TREADY low until a route is committed (or Run cleared).
+                                self.back_pressured[c].store(true, Ordering::Release);
+                                if self.abandoned(d, c, job) {
+                                    self.back_pressured[c].store(false, Ordering::Release);
+                                    return Ok(None);
+                                }
+                                let st = self.lock();
+                                let _ = self.changed.wait_timeout(st, LINK_WAIT);
+                            }
+                        }
+                    };
+                    self.back_pressured[c].store(false, Ordering::Release);
+                    if let Some(link) = link {
+                        if !self.push_to_link(d, c, job, link, buf, eop && last) {
+                            return Ok(None);
+                        }
                     }
                 }
             }
             done += n as u64;
             if last {
-                return Ok(Some(len));
+                break;
             }
         }
+        Ok(Some(len))
     }
 
     /// Fills the descriptor's buffer from the channel's input link until its length (rounded
@@ -309,6 +402,17 @@ impl Core {
         let capacity = len.div_ceil(STREAM_WIDTH_BYTES) * STREAM_WIDTH_BYTES;
         let mut got = 0u64;
         let mut eop = false;
+        if self.config.user_logic == StreamUserLogic::FixedData {
+            // Always valid, all-zero beats, never TLAST: the buffer fills completely.
+            let zeros = vec![0u8; (capacity as usize).min(SEGMENT)];
+            while got < capacity {
+                let n = (capacity - got).min(zeros.len() as u64) as usize;
+                port.write(dst + got, &zeros[..n])
+                    .map_err(|_| ST_WRITE_DECODE)?;
+                corrupt_written(port, dst + got, &zeros[..n], got, corrupt)?;
+                got += n as u64;
+            }
+        }
         while got < capacity {
             let mut at = got;
             let taken = link.take((capacity - got) as usize, LINK_WAIT, |bytes| {

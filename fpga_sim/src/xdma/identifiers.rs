@@ -61,6 +61,7 @@ mod tests {
             c2h_channels: 2,
             stream: true,
             card_memory_bytes: 0,
+            user_logic: Default::default(),
         };
         assert_eq!(read(&c, 0x0000), Some(0x1FC0_8006));
         assert_eq!(read(&c, 0x1100), Some(0x1FC1_8106));

@@ -6,8 +6,10 @@
 //!   (`engine`) that fetches descriptors through the board's [`DmaPort`] (the simulated
 //!   IOMMU) and moves data, so a driver polling writeback memory sees progress without
 //!   touching a register.
-//! - Memory-mapped designs own a lazily allocated [`card_memory::CardMemory`]; stream
-//!   designs loop H2C 0 -> C2H 1 and H2C 1 -> C2H 0 through bounded [`stream`] links.
+//! - Memory-mapped designs own a lazily allocated [`card_memory::CardMemory`]; what stream
+//!   designs connect to the channels is their [`StreamUserLogic`]: the seed's cross
+//!   loopback (H2C 0 -> C2H 1, H2C 1 -> C2H 0), the AXI4-Stream Switch, CRC64 engines or
+//!   the fixed-data sink/source, with bounded [`stream`] links in front of each C2H.
 //! - [`faults`]: fault injection for tests.
 
 pub mod card_memory;
@@ -17,11 +19,14 @@ mod identifiers;
 pub mod regs;
 pub mod stream;
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 
 use vfio_access::mmio::AccessWidth;
 use vfio_access::sim::DmaPort;
 
+use crate::axi_stream_switch::AxiStreamSwitchModel;
+use crate::crc64_stream::Crc64StreamEngine;
 use crate::peripheral::Peripheral;
 use card_memory::CardMemory;
 pub use faults::{Direction, FaultKind, XdmaFault, XDMA_FAULT_ENV};
@@ -37,6 +42,23 @@ pub struct XdmaConfig {
     pub stream: bool,
     /// Bytes of card memory at AXI address 0 (memory-mapped designs; 0 for stream).
     pub card_memory_bytes: u64,
+    /// What the stream channels are wired to (ignored for memory-mapped designs).
+    pub user_logic: StreamUserLogic,
+}
+
+/// The user logic behind the AXI4-Stream channels (designs_after_seed.md §1.1, §2, §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StreamUserLogic {
+    /// Revision-0 loopback: H2C 0 -> C2H 1, H2C 1 -> C2H 0 (and 2 <-> 3).
+    #[default]
+    CrossLoopback,
+    /// Revision >= 1 loopback: H2C s -> C2H m as the AXI4-Stream Switch's committed routing
+    /// says ([`XdmaModel::connect_switch`]); an H2C channel routed nowhere is back-pressured.
+    Switch,
+    /// H2C n -> CRC64 engine n -> C2H n: one 8-byte result packet per H2C packet.
+    Crc64,
+    /// H2C n -> a sink that discards; C2H n <- an endless zero stream with no packet end.
+    FixedData,
 }
 
 /// Size of the DMA control BAR.
@@ -109,6 +131,12 @@ pub(crate) struct Core {
     card: Option<CardMemory>,
     /// Input link of each C2H channel.
     links: Vec<StreamLink>,
+    /// The switch between H2C and C2H ([`StreamUserLogic::Switch`]).
+    switch: OnceLock<Arc<AxiStreamSwitchModel>>,
+    /// The CRC64 engine of each H2C channel ([`StreamUserLogic::Crc64`]).
+    crc64: Vec<Mutex<Crc64StreamEngine>>,
+    /// H2C channels waiting for the switch to route their slave port somewhere.
+    back_pressured: Vec<AtomicBool>,
 }
 
 pub(crate) fn dir_index(d: Direction) -> usize {
@@ -324,6 +352,9 @@ impl Core {
         for l in &self.links {
             l.clear();
         }
+        for e in &self.crc64 {
+            e.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
         self.changed.notify_all();
     }
 
@@ -360,6 +391,9 @@ impl XdmaModel {
             card: (!config.stream && config.card_memory_bytes > 0)
                 .then(|| CardMemory::new(config.card_memory_bytes)),
             links: (0..MAX_CHANNELS).map(|_| StreamLink::default()).collect(),
+            switch: OnceLock::new(),
+            crc64: (0..MAX_CHANNELS).map(|_| Mutex::default()).collect(),
+            back_pressured: (0..MAX_CHANNELS).map(|_| AtomicBool::new(false)).collect(),
         });
         if let Ok(text) = std::env::var(XDMA_FAULT_ENV) {
             match faults::parse_fault_list(&text) {
@@ -372,6 +406,21 @@ impl XdmaModel {
 
     pub fn config(&self) -> XdmaConfig {
         self.core.config
+    }
+
+    /// Wires the switch that routes H2C to C2H ([`StreamUserLogic::Switch`]; the board does
+    /// this when it builds both models). Only the first call has an effect.
+    pub fn connect_switch(&self, switch: Arc<AxiStreamSwitchModel>) {
+        let _ = self.core.switch.set(switch);
+    }
+
+    /// H2C `channel` holds a descriptor that the switch routes nowhere (its stream is
+    /// back-pressured), for tests to synchronise on.
+    pub fn h2c_back_pressured(&self, channel: usize) -> bool {
+        self.core
+            .back_pressured
+            .get(channel)
+            .is_some_and(|b| b.load(Ordering::Acquire))
     }
 
     /// Arms a one-shot fault on a channel.
