@@ -21,8 +21,11 @@ fn fake_sysfs(root: &Path) {
     ] {
         fs::write(dir.join(f), format!("{v}\n")).unwrap();
     }
+    // What a normal user reads: 64 bytes, a capability list it cannot follow.
     let mut config = vec![0u8; 64];
     config[4] = 0x02;
+    config[6] = 0x10;
+    config[0x34] = 0x40;
     fs::write(dir.join("config"), config).unwrap();
     fs::write(
         dir.join("resource"),
@@ -42,7 +45,7 @@ fn fake_sysfs(root: &Path) {
 }
 
 #[test]
-fn dump_pci_info_listing_matches_the_original_format() {
+fn dump_pci_info_listing_starts_with_the_original_format() {
     let tmp = tempfile::tempdir().unwrap();
     fake_sysfs(tmp.path());
     let out = dump_pci_info()
@@ -61,7 +64,13 @@ fn dump_pci_info_listing_matches_the_original_format() {
          \x20 IOMMU group: 41\n\
          \x20 Driver: vfio-pci\n\
          \x20 bar[0] base_addr=387fffe00000 size=100000 is_IO=0 is_prefetchable=1 is_64=1\n\
-         \x20 bar[2] base_addr=387ffff00000 size=20000 is_IO=0 is_prefetchable=1 is_64=1\n"
+         \x20 bar[2] base_addr=387ffff00000 size=20000 is_IO=0 is_prefetchable=1 is_64=1\n\
+         \x20 Revision: 00\n\
+         \x20 Class: Memory controller [0580]\n\
+         \x20 Control: I/O- Mem+ BusMaster- SpecCycle- MemWINV- VGASnoop- ParErr- Stepping- SERR- FastB2B- DisINTx-\n\
+         \x20 Status: Cap+ 66MHz- UDF- FastB2B- ParErr- DEVSEL=fast >TAbort- <TAbort- <MAbort- >SERR- <PERR- INTx-\n\
+         \x20 Capabilities: <access denied>\n\
+         \x20 Parent bridges: none (on a root bus)\n"
     );
 }
 
@@ -124,5 +133,39 @@ fn display_vfio_information_explains_a_machine_without_vfio() {
             "{text}"
         );
         assert!(text.contains("IOMMU"), "{text}");
+    }
+}
+
+#[test]
+fn dump_pci_info_positional_filters_as_the_original() {
+    let tmp = tempfile::tempdir().unwrap();
+    fake_sysfs(tmp.path());
+    let run = |filter: &str| {
+        dump_pci_info()
+            .arg("--sysfs-root")
+            .arg(tmp.path())
+            .arg(filter)
+            .output()
+            .unwrap()
+    };
+    for listed in ["10ee", "10ee:7024", "0000:15:00.0", "15:00.0"] {
+        let out = run(listed);
+        assert!(out.status.success(), "{listed}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text.matches("\ndomain=0000 bus=15").count(), 1, "{text}");
+    }
+    for (filter, code, expect) in [
+        ("1af4", 1, "no matching PCI devices found"),
+        ("10ee:7011", 1, "no matching PCI devices found"),
+        ("0000:16:00.0", 1, "no PCI device at 0000:16:00.0"),
+        ("zz", 2, "Invalid device filter zz"),
+        ("10ee:", 2, "Invalid device filter 10ee:"),
+    ] {
+        let out = run(filter);
+        assert_eq!(out.status.code(), Some(code), "{filter}: {out:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(expect), "{filter}: {err}");
+        assert!(out.stdout.is_empty());
     }
 }
