@@ -1,6 +1,7 @@
 //! Hand-built config spaces for the decoder tests.
 
 /// A config space under construction, 4 KiB, little-endian registers.
+#[derive(Clone)]
 pub struct ConfigImage {
     pub bytes: Vec<u8>,
     last_cap: Option<usize>,
