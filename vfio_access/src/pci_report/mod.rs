@@ -191,3 +191,42 @@ mod tests {
         assert_eq!(bits(0xabcd, 4, 8), 0xbc);
     }
 }
+
+#[cfg(test)]
+mod arbitrary_bytes {
+    use super::bridges::{bridge_chain_lines, ParentBridge};
+    use super::capabilities::standard_capabilities;
+    use super::express::PortType;
+    use super::extended::extended_capabilities;
+    use super::header::header_lines;
+    use super::*;
+    use crate::location::PciLocation;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a device (or a broken one) returns, decoding ends without a panic.
+        #[test]
+        fn any_config_bytes_decode(
+            bytes in proptest::collection::vec(any::<u8>(), 0..=4200),
+            status_cap in any::<bool>(),
+            class24 in any::<u32>(),
+        ) {
+            let mut bytes = bytes;
+            if status_cap && bytes.len() > 6 {
+                bytes[6] |= 0x10;
+            }
+            let cfg = ConfigSpace::new(&bytes);
+            let loc = PciLocation::new(0, 1, 2, 3);
+            let _ = header_lines(&cfg, class24 & 0xff_ffff, Some(5));
+            let caps = standard_capabilities(&cfg, loc, 0x1af4);
+            let _ = extended_capabilities(&cfg, caps.express.map(|e| e.port_type));
+            let _ = extended_capabilities(&cfg, Some(PortType::RootPort));
+            let _ = bridge_chain_lines(&[ParentBridge {
+                location: loc,
+                vendor_id: 0x8086,
+                device_id: 0x1234,
+                config: bytes.clone(),
+            }]);
+        }
+    }
+}
