@@ -40,6 +40,12 @@ for component in rustfmt clippy; do
 done
 cargo --version
 
+step "Test tools (lspci from pciutils: dump_pci_info is compared with it)"
+if ! command -v lspci >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null && apt-get install -y -qq pciutils >/dev/null
+fi
+lspci --version
+
 step "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 

@@ -2,6 +2,7 @@
 //! devices are opened with the same API.
 //!
 //! - [`sysfs`]: PCI enumeration from sysfs; [`filter`] and [`location`]: which devices.
+//! - [`pci_report`]: lspci-grade config-space decoding for `dump_pci_info`.
 //! - [`Session`]: opens real devices ([`real`]) or simulated ones ([`sim`]).
 //! - [`Device`]: BARs as [`Mmio`] windows, config space, reset, DMA buffers.
 //! - [`iova`]: IOVA allocation; [`dma`]: DMA buffers; [`timing`]: transfer rates.
@@ -22,6 +23,7 @@ pub mod location;
 pub mod messages;
 pub mod mmio;
 pub mod multiprocess;
+pub mod pci_report;
 pub mod real;
 mod session;
 pub mod signals;

@@ -45,6 +45,7 @@ fn pci_listing_selects_and_refuses_in_process() {
         sysfs_root: tmp.path(),
         devices: &[],
         vendor: Some(0x10ee),
+        filters: &[],
     };
     dump_pci_info::run(&mut out, &request).unwrap();
     assert_eq!(
@@ -55,7 +56,13 @@ fn pci_listing_selects_and_refuses_in_process() {
          \x20 control: I/O- Mem+ BusMaster+\n\
          \x20 IOMMU group: 41\n\
          \x20 Driver: none\n\
-         \x20 bar[0] base_addr=387fffe00000 size=100000 is_IO=0 is_prefetchable=1 is_64=1\n"
+         \x20 bar[0] base_addr=387fffe00000 size=100000 is_IO=0 is_prefetchable=1 is_64=1\n\
+         \x20 Revision: 00\n\
+         \x20 Class: Memory controller [0580]\n\
+         \x20 Control: I/O- Mem+ BusMaster+ SpecCycle- MemWINV- VGASnoop- ParErr- Stepping- SERR- FastB2B- DisINTx-\n\
+         \x20 Status: Cap- 66MHz- UDF- FastB2B- ParErr- DEVSEL=fast >TAbort- <TAbort- <MAbort- >SERR- <PERR- INTx-\n\
+         \x20 Latency: 0\n\
+         \x20 Parent bridges: none (on a root bus)\n"
     );
     let missing = [PciLocation::new(0x9999, 0, 0, 0)];
     let mut out = Vec::new();
