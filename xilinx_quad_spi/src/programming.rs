@@ -11,7 +11,7 @@ use crate::flash::{FlashError, SpiFlash};
 pub const READ_CHUNK: usize = 256 * 1024;
 
 /// Receives progress of long operations.
-pub trait Progress {
+pub trait FlashProgress {
     /// A phase starts (`"read"`, `"erase"`, `"program"`, `"verify"`), covering `total`
     /// units (bytes; sectors for erase).
     fn start(&mut self, phase: &str, total: u64);
@@ -23,9 +23,9 @@ pub trait Progress {
 
 /// Progress that goes nowhere.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct NoProgress;
+pub struct NoFlashProgress;
 
-impl Progress for NoProgress {
+impl FlashProgress for NoFlashProgress {
     fn start(&mut self, _phase: &str, _total: u64) {}
     fn advance(&mut self, _n: u64) {}
     fn finish(&mut self) {}
@@ -93,7 +93,7 @@ pub fn read_range(
     flash: &mut SpiFlash,
     address: u64,
     len: u64,
-    progress: &mut dyn Progress,
+    progress: &mut dyn FlashProgress,
 ) -> Result<Vec<u8>, ImageError> {
     check_fits(flash, address, len)?;
     let mut out = vec![0u8; len as usize];
@@ -130,7 +130,7 @@ pub fn program_image(
     flash: &mut SpiFlash,
     address: u64,
     image: &[u8],
-    progress: &mut dyn Progress,
+    progress: &mut dyn FlashProgress,
 ) -> Result<ProgramSummary, ImageError> {
     if image.is_empty() {
         return Err(ImageError::Empty);
@@ -216,7 +216,7 @@ pub fn verify_image(
     flash: &mut SpiFlash,
     address: u64,
     image: &[u8],
-    progress: &mut dyn Progress,
+    progress: &mut dyn FlashProgress,
 ) -> Result<VerifySummary, ImageError> {
     if image.is_empty() {
         return Err(ImageError::Empty);
@@ -250,7 +250,7 @@ pub fn erase_range(
     flash: &mut SpiFlash,
     address: u64,
     len: u64,
-    progress: &mut dyn Progress,
+    progress: &mut dyn FlashProgress,
 ) -> Result<EraseSummary, ImageError> {
     check_fits(flash, address, len)?;
     let sectors = sectors_covering(flash, address, len);

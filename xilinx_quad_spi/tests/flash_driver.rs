@@ -11,7 +11,7 @@ use fpga_sim::quad_spi::{
 use xilinx_quad_spi::controller::{ControllerError, QuadSpiController};
 use xilinx_quad_spi::flash::{FlashError, FlashTimeouts, SpiFlash, WriteError};
 use xilinx_quad_spi::programming::{
-    erase_range, program_image, read_range, verify_image, ImageError, NoProgress,
+    erase_range, program_image, read_range, verify_image, ImageError, NoFlashProgress,
 };
 
 const PARTS: [FlashPart; 3] = [
@@ -419,29 +419,29 @@ fn program_verify_and_reprogram_for_each_part() {
                 sector
             };
             let data = image(3 * sector as usize / 2 + 100, depth + part as u32);
-            let s = program_image(&mut flash, base, &data, &mut NoProgress).unwrap();
+            let s = program_image(&mut flash, base, &data, &mut NoFlashProgress).unwrap();
             assert_eq!(s.bytes_verified, data.len() as u64);
             assert_eq!(s.sectors_erased, 0, "erased flash needs no erase");
             assert_eq!(s.pages_written, (data.len() as u64).div_ceil(256));
             assert_eq!(m.flash_contents(base, data.len()), data, "{part:?}");
             // Same image again: nothing to do.
-            let s = program_image(&mut flash, base, &data, &mut NoProgress).unwrap();
+            let s = program_image(&mut flash, base, &data, &mut NoFlashProgress).unwrap();
             assert_eq!((s.sectors_erased, s.pages_written), (0, 0));
             // A different image: sectors erased, bytes after the image in its last sector kept.
             let marker = image(64, 99);
             let after = base + data.len() as u64 + 10;
-            program_image(&mut flash, after, &marker, &mut NoProgress).unwrap();
+            program_image(&mut flash, after, &marker, &mut NoFlashProgress).unwrap();
             let data2 = image(data.len(), 7);
-            let s = program_image(&mut flash, base, &data2, &mut NoProgress).unwrap();
+            let s = program_image(&mut flash, base, &data2, &mut NoFlashProgress).unwrap();
             assert_eq!(s.sectors_erased, 2);
             assert_eq!(m.flash_contents(base, data2.len()), data2);
             assert_eq!(m.flash_contents(after, 64), marker, "preserved");
-            let v = verify_image(&mut flash, base, &data, &mut NoProgress).unwrap();
+            let v = verify_image(&mut flash, base, &data, &mut NoFlashProgress).unwrap();
             assert!(v.mismatches > 0);
             // Erase back to blank.
-            let e = erase_range(&mut flash, base, 2 * sector, &mut NoProgress).unwrap();
+            let e = erase_range(&mut flash, base, 2 * sector, &mut NoFlashProgress).unwrap();
             assert_eq!(e.sectors_erased, 2);
-            let blank = read_range(&mut flash, base, 2 * sector, &mut NoProgress).unwrap();
+            let blank = read_range(&mut flash, base, 2 * sector, &mut NoFlashProgress).unwrap();
             assert!(blank.iter().all(|&b| b == 0xFF));
         }
     }
@@ -452,13 +452,13 @@ fn image_that_does_not_fit_is_refused_untouched() {
     let m = model(config(FlashPart::MacronixMx25l12835f, 256));
     let mut flash = open(&m);
     let data = vec![0u8; 4096];
-    let e = program_image(&mut flash, (16 << 20) - 2048, &data, &mut NoProgress).unwrap_err();
+    let e = program_image(&mut flash, (16 << 20) - 2048, &data, &mut NoFlashProgress).unwrap_err();
     assert!(matches!(e, ImageError::DoesNotFit { .. }), "{e}");
     assert_eq!(
         m.flash_stats().sectors_erased + m.flash_stats().pages_programmed,
         0
     );
-    let e = erase_range(&mut flash, 100, 4096, &mut NoProgress).unwrap_err();
+    let e = erase_range(&mut flash, 100, 4096, &mut NoFlashProgress).unwrap_err();
     assert!(e.to_string().contains("not aligned"), "{e}");
 }
 
@@ -479,7 +479,7 @@ fn fault_hooks_give_clear_errors() {
             ..config(part, 256)
         });
         let mut flash = open(&m);
-        let e = program_image(&mut flash, 0, &data, &mut NoProgress).unwrap_err();
+        let e = program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap_err();
         match e {
             ImageError::Flash(FlashError::Write(WriteError::Failed {
                 address, detail, ..
@@ -491,7 +491,7 @@ fn fault_hooks_give_clear_errors() {
         }
         // The device answers again: with the fault cleared, a re-run completes.
         m.set_fault(None);
-        let s = program_image(&mut flash, 0, &data, &mut NoProgress).unwrap();
+        let s = program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap();
         assert_eq!(s.pages_written, 30);
 
         // Erase error.
@@ -501,7 +501,7 @@ fn fault_hooks_give_clear_errors() {
             ..config(part, 256)
         });
         let mut flash = open(&m);
-        let e = program_image(&mut flash, 0, &data, &mut NoProgress).unwrap_err();
+        let e = program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap_err();
         assert!(
             e.to_string().contains("erase") && e.to_string().contains("failed"),
             "{e}"
@@ -514,7 +514,7 @@ fn fault_hooks_give_clear_errors() {
         });
         let mut flash = open(&m);
         flash.set_timeouts(short_timeouts());
-        let e = program_image(&mut flash, 0, &data, &mut NoProgress).unwrap_err();
+        let e = program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap_err();
         assert!(
             e.to_string().contains("did not complete within 50ms"),
             "{e}"
@@ -527,7 +527,7 @@ fn fault_hooks_give_clear_errors() {
         });
         let mut flash = open(&m);
         flash.set_timeouts(short_timeouts());
-        let e = program_image(&mut flash, 0, &data, &mut NoProgress).unwrap_err();
+        let e = program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap_err();
         assert!(matches!(e, ImageError::Flash(_)), "{e}");
         let got = m.flash_contents(0, 1024);
         assert_eq!(got[..768], data[..768]);
@@ -536,7 +536,7 @@ fn fault_hooks_give_clear_errors() {
         m.power_cycle();
         m.set_fault(None);
         let mut flash = open(&m);
-        program_image(&mut flash, 0, &data, &mut NoProgress).unwrap();
+        program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap();
         assert_eq!(m.flash_contents(0, data.len()), data);
     }
 }

@@ -24,7 +24,7 @@ use xilinx_xadc::{format_samples, read_samples};
 
 #[derive(Parser, Debug)]
 #[command(about = "Dump the TEF1001 board information read over I2C")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 
@@ -68,7 +68,7 @@ fn decode_file(path: &std::path::Path) -> Result<bool> {
 }
 
 fn main() -> ExitCode {
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     cli::run(|| {
         if let Some(path) = &args.spd_file {
             if !decode_file(path)? {

@@ -20,7 +20,7 @@ use vfio_access::{cli, DeviceArgs, Mmio};
 
 #[derive(Parser, Debug)]
 #[command(about = "Probe I2C addresses through the AXI IIC or the bit-banged GPIO")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 
@@ -225,7 +225,7 @@ fn main() -> ExitCode {
     let argv0 = std::env::args()
         .next()
         .unwrap_or_else(|| "i2c_probe".into());
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     if args.usage {
         return fail(&usage(&argv0));
     }

@@ -11,13 +11,13 @@ use vfio_access::{cli, DeviceArgs};
 
 #[derive(Parser, Debug)]
 #[command(about = "Display the FPGA designs identified in PCIe devices")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 }
 
 fn main() -> ExitCode {
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     cli::run(|| {
         let opened = open_designs(&args.device)?;
         let mut out = std::io::stdout().lock();

@@ -11,7 +11,7 @@ use vfio_access::{cli, sysfs, DeviceArgs, SimSelection};
 
 #[derive(Parser, Debug)]
 #[command(about = "Display PCI devices which may contain one of the known FPGA designs")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 }
@@ -53,7 +53,7 @@ fn scan(args: &DeviceArgs) -> anyhow::Result<Vec<ScannedDevice>> {
 }
 
 fn main() -> ExitCode {
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     cli::run(|| {
         let devices = scan(&args.device)?;
         write_possible_designs(&mut std::io::stdout().lock(), &devices)?;

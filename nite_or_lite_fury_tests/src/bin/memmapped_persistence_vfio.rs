@@ -15,7 +15,7 @@ use vfio_access::{cli, DeviceArgs};
 
 #[derive(Parser, Debug)]
 #[command(about = "Test whether memory-mapped BAR contents persist between runs")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 
@@ -29,7 +29,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     cli::run(|| {
         let opened = open_devices_with_default(
             &args.device,

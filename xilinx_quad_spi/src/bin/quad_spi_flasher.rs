@@ -4,7 +4,7 @@
 //! Programming parses the image first and refuses an image for a different FPGA (unless
 //! `--force`) or one that does not fit, before anything is erased; it then erases only
 //! the sectors that differ, programs only the pages that differ, and verifies by reading
-//! back. Progress bars are shown on a terminal, summary lines otherwise.
+//! back. FlashProgress bars are shown on a terminal, summary lines otherwise.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -17,7 +17,7 @@ use vfio_access::{cli, Device, DeviceArgs};
 use xilinx_quad_spi::bitstream::{device_name, idcode_for_part, parse_flash, LoadedBitstream};
 use xilinx_quad_spi::flash::SpiFlash;
 use xilinx_quad_spi::programming::{
-    erase_range, program_image, read_range, verify_image, NoProgress, Progress,
+    erase_range, program_image, read_range, verify_image, FlashProgress, NoFlashProgress,
 };
 
 #[derive(Parser, Debug)]
@@ -72,12 +72,12 @@ fn parse_number(text: &str) -> Result<u64, String> {
 }
 
 /// The FPGA part of each design's board.
-/// Progress bars on a terminal.
+/// FlashProgress bars on a terminal.
 struct Bars {
     bar: Option<ProgressBar>,
 }
 
-impl Progress for Bars {
+impl FlashProgress for Bars {
     fn start(&mut self, phase: &str, total: u64) {
         let bar = ProgressBar::new(total);
         let units = if phase == "erase" {
@@ -104,11 +104,11 @@ impl Progress for Bars {
     }
 }
 
-fn progress() -> Box<dyn Progress> {
+fn progress() -> Box<dyn FlashProgress> {
     if std::io::stderr().is_terminal() {
         Box::new(Bars { bar: None })
     } else {
-        Box::new(NoProgress)
+        Box::new(NoFlashProgress)
     }
 }
 
