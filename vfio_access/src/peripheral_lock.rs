@@ -17,17 +17,36 @@
 //! Policies the tools use: flash, I2C and XADC wait (printing who they wait for); a DMA
 //! channel refuses a second user.
 //!
+//! A simulated board is a copy per process: after the lock is taken the model reloads the
+//! state it keeps in files ([`SimDevice::peripheral_locked`]), and [`PeripheralLock::release`]
+//! has it write the state back first, reporting a storage failure
+//! ([`SimDevice::peripheral_unlocking`]).
+//!
 //! [`SimDevice::state_dir`]: crate::sim::SimDevice::state_dir
+//! [`SimDevice::peripheral_locked`]: crate::sim::SimDevice::peripheral_locked
+//! [`SimDevice::peripheral_unlocking`]: crate::sim::SimDevice::peripheral_unlocking
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
+use crate::sim::SimDevice;
 use crate::Device;
+
+/// Peripheral names (lock file suffixes).
+pub const FLASH: &str = "flash";
+pub const I2C: &str = "i2c";
+pub const XADC: &str = "xadc";
+
+/// The lock name of DMA channel `channel` in direction "h2c" or "c2h".
+pub fn dma_channel(direction: &str, channel: u32) -> String {
+    format!("dma-{direction}-{channel}")
+}
 
 /// What to do when another process holds the lock.
 pub enum LockPolicy<'a> {
@@ -54,6 +73,13 @@ pub enum PeripheralLockError {
         #[source]
         source: std::io::Error,
     },
+    /// A simulated board could not write back what was done under the lock.
+    #[error("{device}: {message}")]
+    SimulatedStorage {
+        device: String,
+        peripheral: String,
+        message: String,
+    },
 }
 
 fn holder_text(pid: Option<u32>) -> String {
@@ -63,11 +89,24 @@ fn holder_text(pid: Option<u32>) -> String {
     }
 }
 
-/// A held lock; released when dropped.
-#[derive(Debug)]
+/// A held lock; released by [`PeripheralLock::release`] or when dropped.
 pub struct PeripheralLock {
     file: Option<Flock<File>>,
     path: PathBuf,
+    /// The simulated model, told when its lock is released.
+    sim: Option<SimHolder>,
+}
+
+struct SimHolder {
+    device: Arc<dyn SimDevice>,
+    description: String,
+    peripheral: String,
+}
+
+impl std::fmt::Debug for PeripheralLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PeripheralLock({})", self.path.display())
+    }
 }
 
 impl PeripheralLock {
@@ -75,16 +114,41 @@ impl PeripheralLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
-}
 
-impl Drop for PeripheralLock {
-    fn drop(&mut self) {
+    /// Releases the lock; for a simulated board, after its state was written back (an
+    /// error when that failed).
+    pub fn release(mut self) -> Result<(), PeripheralLockError> {
+        let result = match self.sim.take() {
+            Some(sim) => sim
+                .device
+                .peripheral_unlocking(&sim.peripheral)
+                .map_err(|message| PeripheralLockError::SimulatedStorage {
+                    device: sim.description,
+                    peripheral: sim.peripheral,
+                    message,
+                }),
+            None => Ok(()),
+        };
+        self.unlock();
+        result
+    }
+
+    fn unlock(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            let _ = sim.device.peripheral_unlocking(&sim.peripheral);
+        }
         if let Some(file) = self.file.take() {
             // The PID goes before the lock does, so nobody reads a stale holder; the file
             // itself stays (removing it would let two processes lock different inodes).
             let _ = file.set_len(0);
             let _ = file.unlock();
         }
+    }
+}
+
+impl Drop for PeripheralLock {
+    fn drop(&mut self) {
+        self.unlock();
     }
 }
 
@@ -108,19 +172,29 @@ pub fn lock_peripheral(
     for path in candidates {
         match open_lock_file(&path) {
             Ok(file) => {
-                return lock_file(file, path, policy).map_err(|(path, source)| match source {
-                    LockFailure::Busy(holder_pid) => PeripheralLockError::Busy {
-                        device: device.description(),
+                let mut lock =
+                    lock_file(file, path, policy).map_err(|(path, source)| match source {
+                        LockFailure::Busy(holder_pid) => PeripheralLockError::Busy {
+                            device: device.description(),
+                            peripheral: peripheral.to_string(),
+                            holder_pid,
+                        },
+                        LockFailure::Io(source) => PeripheralLockError::Io {
+                            device: device.description(),
+                            peripheral: peripheral.to_string(),
+                            path,
+                            source,
+                        },
+                    })?;
+                if let Some(sim) = device.sim_device() {
+                    sim.peripheral_locked(peripheral);
+                    lock.sim = Some(SimHolder {
+                        device: Arc::clone(sim),
+                        description: device.description(),
                         peripheral: peripheral.to_string(),
-                        holder_pid,
-                    },
-                    LockFailure::Io(source) => PeripheralLockError::Io {
-                        device: device.description(),
-                        peripheral: peripheral.to_string(),
-                        path,
-                        source,
-                    },
-                });
+                    });
+                }
+                return Ok(lock);
             }
             Err(e) => last_error = Some((path, e)),
         }
@@ -197,6 +271,7 @@ fn lock_file(
     let mut lock = PeripheralLock {
         file: Some(locked),
         path,
+        sim: None,
     };
     if let Some(file) = lock.file.as_mut() {
         let pid = format!("{}\n", std::process::id());
@@ -248,8 +323,13 @@ mod tests {
     use crate::{OpenOptions, Session};
 
     /// A register-less simulated device keeping its state in `dir`.
+    #[derive(Default)]
     struct Stateful {
         dir: Option<PathBuf>,
+        /// Lock hook calls, in order.
+        events: std::sync::Mutex<Vec<String>>,
+        /// Write-back fails with this message.
+        unlock_failure: Option<String>,
     }
 
     impl SimDevice for Stateful {
@@ -275,16 +355,34 @@ mod tests {
         fn state_dir(&self) -> Option<PathBuf> {
             self.dir.clone()
         }
+        fn peripheral_locked(&self, peripheral: &str) {
+            self.events
+                .lock()
+                .unwrap()
+                .push(format!("locked {peripheral}"));
+        }
+        fn peripheral_unlocking(&self, peripheral: &str) -> Result<(), String> {
+            self.events
+                .lock()
+                .unwrap()
+                .push(format!("unlocking {peripheral}"));
+            self.unlock_failure.clone().map_or(Ok(()), Err)
+        }
     }
 
     fn session(dir: Option<&Path>) -> Session {
+        session_with(Arc::new(Stateful {
+            dir: dir.map(Path::to_path_buf),
+            ..Stateful::default()
+        }))
+    }
+
+    fn session_with(device: Arc<Stateful>) -> Session {
         let location: PciLocation = "0000:31:00.0".parse().unwrap();
         let board = SimBoard {
             location,
             iommu_group: 31,
-            device: Arc::new(Stateful {
-                dir: dir.map(Path::to_path_buf),
-            }),
+            device,
         };
         let filter = IdentityFilter::vendor_device(0x10ee, 0x7011, DmaCapability::None);
         Session::open_sim(vec![board], &OpenOptions::default(), &[filter]).unwrap()
@@ -328,6 +426,49 @@ mod tests {
         drop(first);
         let again = refuse(device).unwrap();
         drop(again);
+    }
+
+    #[test]
+    fn simulated_state_is_reloaded_after_locking_and_written_back_on_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = Arc::new(Stateful {
+            dir: Some(dir.path().to_path_buf()),
+            ..Stateful::default()
+        });
+        let s = session_with(Arc::clone(&model));
+        let lock = refuse(&s.devices()[0]).unwrap();
+        assert_eq!(*model.events.lock().unwrap(), ["locked flash"]);
+        lock.release().unwrap();
+        // Released: a second lock succeeds at once.
+        let again = refuse(&s.devices()[0]).unwrap();
+        drop(again);
+        assert_eq!(
+            *model.events.lock().unwrap(),
+            [
+                "locked flash",
+                "unlocking flash",
+                "locked flash",
+                "unlocking flash"
+            ]
+        );
+    }
+
+    #[test]
+    fn failed_write_back_is_reported_by_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = Arc::new(Stateful {
+            dir: Some(dir.path().to_path_buf()),
+            unlock_failure: Some("disk full".into()),
+            ..Stateful::default()
+        });
+        let s = session_with(model);
+        let err = refuse(&s.devices()[0]).unwrap().release().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "0000:31:00.0 (10ee:7011): disk full"
+        );
+        // The lock is gone all the same.
+        drop(refuse(&s.devices()[0]).unwrap());
     }
 
     #[test]

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use vfio_access::mmio::AccessWidth;
+use vfio_access::peripheral_lock;
 use vfio_access::sim::{DmaPort, SimBarInfo, SimBoard, SimDevice};
 use vfio_access::{PciIdentity, PciLocation};
 
@@ -316,6 +317,26 @@ impl SimDevice for Board {
 
     fn state_dir(&self) -> Option<PathBuf> {
         Some(self.state_dir.clone())
+    }
+
+    /// The flash is a file shared by every process simulating this board: reload it
+    /// under the lock, so this process sees what the previous holder programmed.
+    fn peripheral_locked(&self, peripheral: &str) {
+        if peripheral == peripheral_lock::FLASH {
+            for flash in self.peripherals::<QuadSpiModel>() {
+                flash.reload_storage();
+            }
+        }
+    }
+
+    /// Flash writes go through to the file as they happen; report one that did not.
+    fn peripheral_unlocking(&self, peripheral: &str) -> Result<(), String> {
+        if peripheral == peripheral_lock::FLASH {
+            for flash in self.peripherals::<QuadSpiModel>() {
+                flash.storage_status()?;
+            }
+        }
+        Ok(())
     }
 }
 

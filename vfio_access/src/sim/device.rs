@@ -51,6 +51,15 @@ pub trait SimDevice: Send + Sync {
     fn state_dir(&self) -> Option<PathBuf> {
         None
     }
+    /// This process now holds the lock on `peripheral` (crate::peripheral_lock): state
+    /// another process may have changed (a simulated flash's file) is reloaded.
+    fn peripheral_locked(&self, _peripheral: &str) {}
+    /// The lock on `peripheral` is about to be released: state is written back. An error
+    /// says the simulated storage failed (the operation done under the lock did not
+    /// persist).
+    fn peripheral_unlocking(&self, _peripheral: &str) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A simulated device placed at a PCI location in an IOMMU group.
