@@ -463,10 +463,7 @@ mod tests {
         });
         let s = session_with(model);
         let err = refuse(&s.devices()[0]).unwrap().release().unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "0000:31:00.0 (10ee:7011): disk full"
-        );
+        assert_eq!(err.to_string(), "0000:31:00.0 (10ee:7011): disk full");
         // The lock is gone all the same.
         drop(refuse(&s.devices()[0]).unwrap());
     }

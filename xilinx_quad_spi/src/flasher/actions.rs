@@ -215,19 +215,24 @@ fn note_kept_sectors(
     Ok(())
 }
 
+/// The recovery directory, if it holds sectors of this device.
+fn kept_dir(store: &RecoveryStore) -> Option<std::path::PathBuf> {
+    store
+        .pending()
+        .is_ok_and(|p| !p.is_empty())
+        .then(|| store.dir().to_path_buf())
+}
+
 /// The one-line error for an interrupted program or erase.
 fn interrupted(
     e: &ImageError,
     action: &'static str,
     store: Option<&RecoveryStore>,
 ) -> FlasherError {
-    let kept = store
-        .filter(|s| s.pending().is_ok_and(|p| !p.is_empty()))
-        .map(|s| s.dir().to_path_buf());
     FlasherError::Interrupted {
         action,
         detail: e.to_string(),
-        kept,
+        kept: store.and_then(kept_dir),
     }
 }
 
@@ -265,6 +270,7 @@ fn program(
             ImageError::Interrupted { .. } => interrupted(&e, "--program", Some(store)),
             source => FlasherError::Program {
                 path: path.to_path_buf(),
+                kept: kept_dir(store),
                 source,
             },
         },

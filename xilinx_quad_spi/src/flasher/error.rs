@@ -43,9 +43,11 @@ pub enum FlasherError {
     OffsetBeyondEnd { offset: u64, size: u64 },
     #[error("range 0x{offset:x}+0x{length:x} is not within the {size}-byte flash")]
     BadRange { offset: u64, length: u64, size: u64 },
-    #[error("programming {} failed", .path.display())]
+    #[error("programming {} failed{}", .path.display(), kept_until_next_run(.kept))]
     Program {
         path: PathBuf,
+        /// Where bytes outside the image are kept, if any sector needed it.
+        kept: Option<PathBuf>,
         #[source]
         source: ImageError,
     },
@@ -96,6 +98,16 @@ fn kept_note(kept: &Option<PathBuf>) -> String {
     match kept {
         Some(dir) => format!(
             " (bytes outside the image are kept in {} and put back first)",
+            dir.display()
+        ),
+        None => String::new(),
+    }
+}
+
+fn kept_until_next_run(kept: &Option<PathBuf>) -> String {
+    match kept {
+        Some(dir) => format!(
+            " (bytes outside the image are kept in {} and put back by the next --program or --erase)",
             dir.display()
         ),
         None => String::new(),
