@@ -180,7 +180,7 @@ pub enum LoadError {
     /// The file is larger than [`super::load::MAX_FILE_BYTES`] (a device such as
     /// /dev/zero is read up to the limit).
     #[error(
-        "{path} is larger than the {} bytes a bitstream file may have (read {size} bytes)",
+        "{path} is larger than the {}-byte limit for a bitstream file (at least {size} bytes)",
         super::load::MAX_FILE_BYTES
     )]
     TooLarge {
