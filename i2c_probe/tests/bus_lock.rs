@@ -93,15 +93,15 @@ fn probe_runs_in_process_with_output_to_writers() {
         mode_name: "iic_lib".into(),
         iterations: 1,
         bytes: 1,
-        min: 0x50,
-        max: 0x50,
+        min: 0x51,
+        max: 0x51,
     };
     let (mut out, mut diagnostics) = (Vec::new(), Vec::new());
     probe_designs(&opened, &scan, &mut out, &mut diagnostics).unwrap();
     let out = String::from_utf8(out).unwrap();
     assert!(
         out.starts_with(
-            "Using design TEF1001_dma_stream_loopback in device 0000:15:00.0\nIteration 1 of 1 using IIC iic_lib\nSlave 0x50 replied with data 0x"
+            "Using design TEF1001_dma_stream_loopback in device 0000:15:00.0\nIteration 1 of 1 using IIC iic_lib\nSlave 0x51 replied with data 0x92\n"
         ),
         "{out}"
     );
