@@ -161,3 +161,51 @@ fn help_documents_exit_status() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("1 = decoded but a CRC did not match"));
 }
+
+/// The dump `tool args spd.bin` writes, None when the tool is not installed.
+fn tool_dump(tool: &str, args: &[&str], spd: &std::path::Path) -> Option<Vec<u8>> {
+    match Command::new(tool).args(args).arg(spd).output() {
+        Ok(o) if o.status.success() => Some(o.stdout),
+        Ok(o) => panic!(
+            "{tool} {args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => panic!("{tool}: {e}"),
+    }
+}
+
+#[test]
+fn dumps_of_the_common_tools_decode_like_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("spd.bin");
+    std::fs::write(&bin, SPD_8_1).unwrap();
+    let cases: [(&str, &[&str]); 6] = [
+        ("xxd", &[]),
+        ("xxd", &["-g1"]),
+        ("od", &["-x"]),
+        ("od", &["-t", "x1"]),
+        ("hexdump", &[]),
+        ("hexdump", &["-C"]),
+    ];
+    let mut decoded = Vec::new();
+    for (tool, args) in cases {
+        let Some(dump) = tool_dump(tool, args, &bin) else {
+            println!("{tool} not installed: its dump format is not checked");
+            continue;
+        };
+        let path = dir.path().join("spd.txt");
+        std::fs::write(&path, &dump).unwrap();
+        let out = run(&path);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected(),
+            "{tool} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(0), "{tool} {args:?}");
+        decoded.push(tool);
+    }
+    // od is part of coreutils: at least its formats were checked.
+    assert!(decoded.contains(&"od"), "{decoded:?}");
+}

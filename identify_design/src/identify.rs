@@ -3,6 +3,7 @@
 
 use vfio_access::Device;
 
+use crate::axi_gpio;
 use crate::designs::{DesignInfo, DESIGNS, FURY_GPIO0};
 use crate::record::{Frame, IdentifiedDesign};
 
@@ -19,10 +20,10 @@ fn try_design(info: &DesignInfo, device: &Device, device_index: usize) -> Option
         None => None,
         Some(tag) => {
             let gpio0 = FURY_GPIO0.mmio(device)?;
-            if gpio0.read32(0x0) != tag {
+            if gpio0.read32(axi_gpio::CHANNEL1_DATA) != tag {
                 return None;
             }
-            Some(gpio0.read32(0x8))
+            Some(gpio0.read32(axi_gpio::CHANNEL2_DATA))
         }
     };
     let l = info.layout;

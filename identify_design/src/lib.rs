@@ -4,6 +4,7 @@
 //!   place that knows the designs.
 //! - [`identify`]: identification of opened devices (fact sheet section 3).
 //! - [`record`]: the per-design record: (BAR, offset) frames the IP tools map.
+//! - [`axi_gpio`]: the AXI GPIO register offsets the identification and LED tools use.
 //! - [`open`]: opening real devices or, under `--sim`, simulated boards.
 //! - [`dma_channels`], [`timestamp`], [`display`]: what the tools print.
 //! - [`ip_probe`]: what `probe_xilinx_ip` does (BAR scan for Xilinx IP).
@@ -13,6 +14,7 @@
 //! Differences from the original: no limit of four devices; location filters parse the
 //! domain as hex (it was parsed as decimal).
 
+pub mod axi_gpio;
 pub mod designs;
 pub mod display;
 pub mod dma_channels;

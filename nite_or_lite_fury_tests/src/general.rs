@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use identify_design::{IdentifiedDesign, OpenedDesigns};
 use vfio_access::Device;
 use xilinx_xadc::conversion::{supply_volts, temperature_celsius};
-use xilinx_xadc::{format_samples, read_samples};
+use xilinx_xadc::{format_samples, read_samples, registers};
 
 use crate::fury_boards::{board_name, fury_designs};
 
@@ -14,10 +14,14 @@ use crate::fury_boards::{board_name, fury_designs};
 /// result registers (no min/max, no configuration).
 fn write_raw(out: &mut impl Write, regs: &vfio_access::Mmio) -> io::Result<()> {
     let code = |offset: u64| ((regs.read32(offset) & 0xFFFF) >> 4) as u16;
-    writeln!(out, "Temp C={:.1}", temperature_celsius(code(0x200)))?;
-    writeln!(out, "VCCInt={:.2}", supply_volts(code(0x204)))?;
-    writeln!(out, "vccaux={:.2}", supply_volts(code(0x208)))?;
-    writeln!(out, "vbram={:.2}", supply_volts(code(0x218)))
+    writeln!(
+        out,
+        "Temp C={:.1}",
+        temperature_celsius(code(registers::TEMPERATURE))
+    )?;
+    writeln!(out, "VCCInt={:.2}", supply_volts(code(registers::VCCINT)))?;
+    writeln!(out, "vccaux={:.2}", supply_volts(code(registers::VCCAUX)))?;
+    writeln!(out, "vbram={:.2}", supply_volts(code(registers::VCCBRAM)))
 }
 
 fn write_one(

@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use identify_design::axi_gpio;
 use identify_design::designs::FURY_GPIO2;
 use identify_design::OpenedDesigns;
 
@@ -11,7 +12,6 @@ use crate::fury_boards::fury_designs;
 
 /// First board version whose M.2 LED output is open-collector.
 pub const MIN_LED_BOARD_VERSION: u32 = 3;
-const GPIO2_DATA: u64 = 0x8;
 const M2_LED: u32 = 0x2;
 
 /// What happened on each board.
@@ -51,9 +51,9 @@ pub fn flash_m2_led(
             design.iommu_group
         )?;
         out.flush()?;
-        gpio2.write32(GPIO2_DATA, M2_LED);
+        gpio2.write32(axi_gpio::CHANNEL2_DATA, M2_LED);
         std::thread::sleep(on_time);
-        gpio2.write32(GPIO2_DATA, 0);
+        gpio2.write32(axi_gpio::CHANNEL2_DATA, 0);
         report.pulsed += 1;
     }
     Ok(report)

@@ -107,6 +107,32 @@ fn thirty_two_bit_bar_variant_reports_its_flags() {
 }
 
 #[test]
+fn unusable_simulated_storage_is_named_not_the_board() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the block RAM file goes: nobody, root included, can write it.
+    let file = dir.path().join("memmapped_blkram@0000-15-00.0.blkram");
+    std::fs::create_dir(&file).unwrap();
+    let o = run(
+        PERSIST,
+        &["--sim=memmapped_blkram@0000:15:00.0", "--expect-persisted"],
+        dir.path(),
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: 0000:15:00.0 (10ee:")
+            && err.contains(&format!(
+                "simulated block RAM storage unusable ({}: Is a directory",
+                file.display()
+            )),
+        "{err}"
+    );
+    assert!(err.trim_end().ends_with("nothing checked"), "{err}");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("did not keep"));
+}
+
+#[test]
 fn no_memmapped_device_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(PERSIST, &["--sim=dma_blkram"], dir.path());

@@ -5,6 +5,7 @@
 //! - [`pci_report`]: lspci-grade config-space decoding for `dump_pci_info`.
 //! - [`Session`]: opens real devices ([`real`]) or simulated ones ([`sim`]).
 //! - [`Device`]: BARs as [`Mmio`] windows, config space, reset, DMA buffers.
+//! - [`peripheral_lock`]: cross-process locks on one peripheral of a device.
 //! - [`iova`]: IOVA allocation; [`dma`]: DMA buffers; [`timing`]: transfer rates.
 //! - [`multiprocess`]: one primary process sharing the devices with secondaries.
 //! - [`messages`]: where the layer's progress and warnings go (it never prints).
@@ -24,6 +25,7 @@ pub mod messages;
 pub mod mmio;
 pub mod multiprocess;
 pub mod pci_report;
+pub mod peripheral_lock;
 pub mod real;
 mod session;
 pub mod signals;

@@ -12,7 +12,7 @@ use fpga_sim::quad_spi::{
     FlashPart, MmioCounters, QuadSpiConfig, QuadSpiModel, QUAD_SPI_FRAME_SIZE,
 };
 use xilinx_quad_spi::flash::SpiFlash;
-use xilinx_quad_spi::programming::{program_image, verify_image, NoProgress};
+use xilinx_quad_spi::programming::{program_image, verify_image, NoFlashProgress};
 
 const LEN: usize = 4 << 20;
 
@@ -75,7 +75,7 @@ fn main() {
             let (c, s) = measure(&m, || flash.read(0, &mut buf).expect("read"));
             row("read (one transaction)", name, depth, LEN, c, s);
             let (c, s) = measure(&m, || {
-                program_image(&mut flash, 0, &data, &mut NoProgress).expect("program");
+                program_image(&mut flash, 0, &data, &mut NoFlashProgress).expect("program");
             });
             row("program_image (read+prog+verify)", name, depth, LEN, c, s);
             let page = flash.info().page_size as usize;
@@ -87,7 +87,7 @@ fn main() {
             });
             row("page programs only", name, depth, LEN, c, s);
             let (c, s) = measure(&m, || {
-                verify_image(&mut flash, 0, &other, &mut NoProgress).expect("verify");
+                verify_image(&mut flash, 0, &other, &mut NoFlashProgress).expect("verify");
             });
             row("verify", name, depth, LEN, c, s);
         }

@@ -3,7 +3,12 @@
 //!
 //! Programming reads the sectors the image touches, erases only sectors where some bit
 //! must go from 0 to 1, programs only pages whose contents differ, and verifies the image
-//! by reading it back. Bytes of touched sectors outside the image are preserved.
+//! by reading it back. Bytes of touched sectors outside the image are preserved: before
+//! such a sector is erased its contents go to a [`SectorBackup`] (a recovery file, see
+//! `flasher::recovery`), discarded only once the sector is rewritten and verified.
+//!
+//! Erase and program stop at a sector or page boundary when [`FlashProgress::stop_requested`]
+//! says so (Ctrl-C), with [`ImageError::Interrupted`].
 
 use crate::flash::{FlashError, SpiFlash};
 
@@ -11,7 +16,7 @@ use crate::flash::{FlashError, SpiFlash};
 pub const READ_CHUNK: usize = 256 * 1024;
 
 /// Receives progress of long operations.
-pub trait Progress {
+pub trait FlashProgress {
     /// A phase starts (`"read"`, `"erase"`, `"program"`, `"verify"`), covering `total`
     /// units (bytes; sectors for erase).
     fn start(&mut self, phase: &str, total: u64);
@@ -19,13 +24,39 @@ pub trait Progress {
     fn advance(&mut self, n: u64);
     /// The phase is over.
     fn finish(&mut self);
+    /// Whether to stop at the next sector or page boundary.
+    fn stop_requested(&mut self) -> bool {
+        false
+    }
+}
+
+/// Keeps the contents of sectors that hold bytes outside an image while they are erased
+/// and rewritten.
+pub trait SectorBackup {
+    /// Keeps `contents`, the sector at `start`, durably, before it is erased.
+    fn save(&mut self, start: u64, contents: &[u8]) -> std::io::Result<()>;
+    /// The sector at `start` was rewritten and verified: its copy is no longer needed.
+    fn discard(&mut self, start: u64) -> std::io::Result<()>;
+}
+
+/// No backup (in-memory only; for tests and scratch flashes).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoSectorBackup;
+
+impl SectorBackup for NoSectorBackup {
+    fn save(&mut self, _start: u64, _contents: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn discard(&mut self, _start: u64) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Progress that goes nowhere.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct NoProgress;
+pub struct NoFlashProgress;
 
-impl Progress for NoProgress {
+impl FlashProgress for NoFlashProgress {
     fn start(&mut self, _phase: &str, _total: u64) {}
     fn advance(&mut self, _n: u64) {}
     fn finish(&mut self) {}
@@ -53,6 +84,21 @@ pub enum ImageError {
         first: u64,
         found: u8,
         expected: u8,
+    },
+    #[error("keeping the contents of the sector at 0x{start:x} failed, nothing of it was erased: {source}")]
+    Backup {
+        start: u64,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{len} bytes at 0x{start:x} are not one erase sector of this flash")]
+    SectorMismatch { start: u64, len: u64 },
+    #[error("interrupted during {phase} after {done} of {total} {units}")]
+    Interrupted {
+        phase: &'static str,
+        done: u64,
+        total: u64,
+        units: &'static str,
     },
 }
 
@@ -93,7 +139,7 @@ pub fn read_range(
     flash: &mut SpiFlash,
     address: u64,
     len: u64,
-    progress: &mut dyn Progress,
+    progress: &mut dyn FlashProgress,
 ) -> Result<Vec<u8>, ImageError> {
     check_fits(flash, address, len)?;
     let mut out = vec![0u8; len as usize];
@@ -125,12 +171,24 @@ fn sectors_covering(flash: &SpiFlash, address: u64, len: u64) -> Vec<(u64, u64)>
 
 /// Programs `image` at `address`: erase only sectors needing it, program only differing
 /// pages, then verify by reading back. Refuses an image that does not fit before touching
-/// the flash.
+/// the flash. Bytes outside the image in erased sectors are kept in memory only.
 pub fn program_image(
     flash: &mut SpiFlash,
     address: u64,
     image: &[u8],
-    progress: &mut dyn Progress,
+    progress: &mut dyn FlashProgress,
+) -> Result<ProgramSummary, ImageError> {
+    program_image_with_backup(flash, address, image, progress, &mut NoSectorBackup)
+}
+
+/// [`program_image`], keeping each sector that holds bytes outside the image (other than
+/// erased ones) in `backup` before anything is erased, until it is rewritten and verified.
+pub fn program_image_with_backup(
+    flash: &mut SpiFlash,
+    address: u64,
+    image: &[u8],
+    progress: &mut dyn FlashProgress,
+    backup: &mut dyn SectorBackup,
 ) -> Result<ProgramSummary, ImageError> {
     if image.is_empty() {
         return Err(ImageError::Empty);
@@ -163,8 +221,36 @@ pub fn program_image(
         })
         .map(|(i, _)| i)
         .collect();
+    // Sectors whose bytes outside the image would be lost by the erase: kept first.
+    let image_range = address..address + len;
+    let backed_up: Vec<usize> = to_erase
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let (start, size) = sectors[i];
+            (start..start + size)
+                .filter(|a| !image_range.contains(a))
+                .any(|a| current[(a - first) as usize] != 0xFF)
+        })
+        .collect();
+    for &i in &backed_up {
+        let (start, size) = sectors[i];
+        let a = (start - first) as usize;
+        backup
+            .save(start, &current[a..a + size as usize])
+            .map_err(|source| ImageError::Backup { start, source })?;
+    }
     progress.start("erase", to_erase.len() as u64);
-    for &i in &to_erase {
+    for (done, &i) in to_erase.iter().enumerate() {
+        if progress.stop_requested() {
+            progress.finish();
+            return Err(ImageError::Interrupted {
+                phase: "erase",
+                done: done as u64,
+                total: to_erase.len() as u64,
+                units: "sectors",
+            });
+        }
         flash.erase_sector(sectors[i].0)?;
         erased[i] = true;
         summary.sectors_erased += 1;
@@ -191,7 +277,16 @@ pub fn program_image(
         }
     }
     progress.start("program", (pages.len() * page) as u64);
-    for &p in &pages {
+    for (done, &p) in pages.iter().enumerate() {
+        if progress.stop_requested() {
+            progress.finish();
+            return Err(ImageError::Interrupted {
+                phase: "program",
+                done: done as u64,
+                total: pages.len() as u64,
+                units: "pages",
+            });
+        }
         flash.program_page(first + p as u64, &desired[p..p + page])?;
         summary.pages_written += 1;
         progress.advance(page as u64);
@@ -207,8 +302,54 @@ pub fn program_image(
             expected,
         });
     }
+    // The kept bytes too, before their copies go.
+    for &i in &backed_up {
+        let (start, size) = sectors[i];
+        let a = (start - first) as usize;
+        verify_contents(flash, start, &desired[a..a + size as usize])?;
+        backup
+            .discard(start)
+            .map_err(|source| ImageError::Backup { start, source })?;
+    }
     summary.bytes_verified = check.bytes_compared;
     Ok(summary)
+}
+
+/// Fails unless the flash at `address` holds exactly `want`.
+fn verify_contents(flash: &mut SpiFlash, address: u64, want: &[u8]) -> Result<(), ImageError> {
+    let check = verify_image(flash, address, want, &mut NoFlashProgress)?;
+    match check.first_mismatch {
+        None => Ok(()),
+        Some((first, found, expected)) => Err(ImageError::VerifyFailed {
+            mismatches: check.mismatches,
+            first,
+            found,
+            expected,
+        }),
+    }
+}
+
+/// Puts a whole sector back as `contents` (a kept copy): erase, program every page that
+/// is not blank, verify.
+pub fn rewrite_sector(flash: &mut SpiFlash, start: u64, contents: &[u8]) -> Result<(), ImageError> {
+    let size = match flash.info().sector_at(start) {
+        Some((s, size, _)) if s == start => size,
+        _ => 0,
+    };
+    if size == 0 || contents.len() as u64 != size {
+        return Err(ImageError::SectorMismatch {
+            start,
+            len: contents.len() as u64,
+        });
+    }
+    flash.erase_sector(start)?;
+    let page = flash.info().page_size as usize;
+    for (i, chunk) in contents.chunks(page).enumerate() {
+        if chunk.iter().any(|&b| b != 0xFF) {
+            flash.program_page(start + (i * page) as u64, chunk)?;
+        }
+    }
+    verify_contents(flash, start, contents)
 }
 
 /// Compares the flash at `address` with `image`.
@@ -216,7 +357,7 @@ pub fn verify_image(
     flash: &mut SpiFlash,
     address: u64,
     image: &[u8],
-    progress: &mut dyn Progress,
+    progress: &mut dyn FlashProgress,
 ) -> Result<VerifySummary, ImageError> {
     if image.is_empty() {
         return Err(ImageError::Empty);
@@ -250,7 +391,7 @@ pub fn erase_range(
     flash: &mut SpiFlash,
     address: u64,
     len: u64,
-    progress: &mut dyn Progress,
+    progress: &mut dyn FlashProgress,
 ) -> Result<EraseSummary, ImageError> {
     check_fits(flash, address, len)?;
     let sectors = sectors_covering(flash, address, len);
@@ -272,8 +413,18 @@ pub fn erase_range(
     }
     let mut summary = EraseSummary::default();
     let mut buf = Vec::new();
-    progress.start("erase", sectors.len() as u64);
-    for (start, size) in sectors {
+    let total = sectors.len() as u64;
+    progress.start("erase", total);
+    for (done, (start, size)) in sectors.into_iter().enumerate() {
+        if progress.stop_requested() {
+            progress.finish();
+            return Err(ImageError::Interrupted {
+                phase: "erase",
+                done: done as u64,
+                total,
+                units: "sectors",
+            });
+        }
         buf.resize(size as usize, 0);
         flash.read(start, &mut buf)?;
         if buf.iter().all(|&b| b == 0xFF) {

@@ -159,3 +159,62 @@ fn bit_to_bin_rejects_invalid_bitstream() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("is not a valid bitstream: No Sync word found"));
 }
+
+#[test]
+fn bit_to_bin_refuses_to_overwrite_its_input_by_any_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bit, _) = sample_bit(&dir);
+    let copy = dir.path().join("in.bit");
+    std::fs::copy(&bit, &copy).unwrap();
+    let original = std::fs::read(&copy).unwrap();
+    let link = dir.path().join("link.bit");
+    std::os::unix::fs::symlink(&copy, &link).unwrap();
+    for output in [copy.clone(), dir.path().join(".").join("in.bit"), link] {
+        let out = Command::new(BIT_TO_BIN)
+            .arg(&copy)
+            .arg(&output)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!(
+                "Error: refusing to write {}: it is the input file {}\n",
+                output.display(),
+                copy.display()
+            )
+        );
+        assert_eq!(std::fs::read(&copy).unwrap(), original);
+    }
+}
+
+#[test]
+fn bit_to_bin_failure_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.bit");
+    std::fs::write(&junk, [0u8; 64]).unwrap();
+    let out_path = dir.path().join("o.bin");
+    let out = Command::new(BIT_TO_BIN)
+        .arg(&junk)
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!out_path.exists(), "no 0-byte output on failure");
+    // Only the input is left in the directory (no temporary file).
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn parse_bitstream_file_reads_a_device_without_end_only_up_to_the_limit() {
+    let out = Command::new(PARSE).arg("/dev/zero").output().unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "Error: /dev/zero is larger than the {}-byte limit for a bitstream file (at least {} bytes)\n",
+            xilinx_quad_spi::bitstream::load::MAX_FILE_BYTES,
+            xilinx_quad_spi::bitstream::load::MAX_FILE_BYTES + 1
+        )
+    );
+}

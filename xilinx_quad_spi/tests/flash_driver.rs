@@ -11,7 +11,8 @@ use fpga_sim::quad_spi::{
 use xilinx_quad_spi::controller::{ControllerError, QuadSpiController};
 use xilinx_quad_spi::flash::{FlashError, FlashTimeouts, SpiFlash, WriteError};
 use xilinx_quad_spi::programming::{
-    erase_range, program_image, read_range, verify_image, ImageError, NoProgress,
+    erase_range, program_image, program_image_with_backup, read_range, rewrite_sector,
+    verify_image, FlashProgress, ImageError, NoFlashProgress, SectorBackup,
 };
 
 const PARTS: [FlashPart; 3] = [
@@ -419,29 +420,29 @@ fn program_verify_and_reprogram_for_each_part() {
                 sector
             };
             let data = image(3 * sector as usize / 2 + 100, depth + part as u32);
-            let s = program_image(&mut flash, base, &data, &mut NoProgress).unwrap();
+            let s = program_image(&mut flash, base, &data, &mut NoFlashProgress).unwrap();
             assert_eq!(s.bytes_verified, data.len() as u64);
             assert_eq!(s.sectors_erased, 0, "erased flash needs no erase");
             assert_eq!(s.pages_written, (data.len() as u64).div_ceil(256));
             assert_eq!(m.flash_contents(base, data.len()), data, "{part:?}");
             // Same image again: nothing to do.
-            let s = program_image(&mut flash, base, &data, &mut NoProgress).unwrap();
+            let s = program_image(&mut flash, base, &data, &mut NoFlashProgress).unwrap();
             assert_eq!((s.sectors_erased, s.pages_written), (0, 0));
             // A different image: sectors erased, bytes after the image in its last sector kept.
             let marker = image(64, 99);
             let after = base + data.len() as u64 + 10;
-            program_image(&mut flash, after, &marker, &mut NoProgress).unwrap();
+            program_image(&mut flash, after, &marker, &mut NoFlashProgress).unwrap();
             let data2 = image(data.len(), 7);
-            let s = program_image(&mut flash, base, &data2, &mut NoProgress).unwrap();
+            let s = program_image(&mut flash, base, &data2, &mut NoFlashProgress).unwrap();
             assert_eq!(s.sectors_erased, 2);
             assert_eq!(m.flash_contents(base, data2.len()), data2);
             assert_eq!(m.flash_contents(after, 64), marker, "preserved");
-            let v = verify_image(&mut flash, base, &data, &mut NoProgress).unwrap();
+            let v = verify_image(&mut flash, base, &data, &mut NoFlashProgress).unwrap();
             assert!(v.mismatches > 0);
             // Erase back to blank.
-            let e = erase_range(&mut flash, base, 2 * sector, &mut NoProgress).unwrap();
+            let e = erase_range(&mut flash, base, 2 * sector, &mut NoFlashProgress).unwrap();
             assert_eq!(e.sectors_erased, 2);
-            let blank = read_range(&mut flash, base, 2 * sector, &mut NoProgress).unwrap();
+            let blank = read_range(&mut flash, base, 2 * sector, &mut NoFlashProgress).unwrap();
             assert!(blank.iter().all(|&b| b == 0xFF));
         }
     }
@@ -452,13 +453,13 @@ fn image_that_does_not_fit_is_refused_untouched() {
     let m = model(config(FlashPart::MacronixMx25l12835f, 256));
     let mut flash = open(&m);
     let data = vec![0u8; 4096];
-    let e = program_image(&mut flash, (16 << 20) - 2048, &data, &mut NoProgress).unwrap_err();
+    let e = program_image(&mut flash, (16 << 20) - 2048, &data, &mut NoFlashProgress).unwrap_err();
     assert!(matches!(e, ImageError::DoesNotFit { .. }), "{e}");
     assert_eq!(
         m.flash_stats().sectors_erased + m.flash_stats().pages_programmed,
         0
     );
-    let e = erase_range(&mut flash, 100, 4096, &mut NoProgress).unwrap_err();
+    let e = erase_range(&mut flash, 100, 4096, &mut NoFlashProgress).unwrap_err();
     assert!(e.to_string().contains("not aligned"), "{e}");
 }
 
@@ -479,7 +480,7 @@ fn fault_hooks_give_clear_errors() {
             ..config(part, 256)
         });
         let mut flash = open(&m);
-        let e = program_image(&mut flash, 0, &data, &mut NoProgress).unwrap_err();
+        let e = program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap_err();
         match e {
             ImageError::Flash(FlashError::Write(WriteError::Failed {
                 address, detail, ..
@@ -491,7 +492,7 @@ fn fault_hooks_give_clear_errors() {
         }
         // The device answers again: with the fault cleared, a re-run completes.
         m.set_fault(None);
-        let s = program_image(&mut flash, 0, &data, &mut NoProgress).unwrap();
+        let s = program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap();
         assert_eq!(s.pages_written, 30);
 
         // Erase error.
@@ -501,7 +502,7 @@ fn fault_hooks_give_clear_errors() {
             ..config(part, 256)
         });
         let mut flash = open(&m);
-        let e = program_image(&mut flash, 0, &data, &mut NoProgress).unwrap_err();
+        let e = program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap_err();
         assert!(
             e.to_string().contains("erase") && e.to_string().contains("failed"),
             "{e}"
@@ -514,7 +515,7 @@ fn fault_hooks_give_clear_errors() {
         });
         let mut flash = open(&m);
         flash.set_timeouts(short_timeouts());
-        let e = program_image(&mut flash, 0, &data, &mut NoProgress).unwrap_err();
+        let e = program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap_err();
         assert!(
             e.to_string().contains("did not complete within 50ms"),
             "{e}"
@@ -527,7 +528,7 @@ fn fault_hooks_give_clear_errors() {
         });
         let mut flash = open(&m);
         flash.set_timeouts(short_timeouts());
-        let e = program_image(&mut flash, 0, &data, &mut NoProgress).unwrap_err();
+        let e = program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap_err();
         assert!(matches!(e, ImageError::Flash(_)), "{e}");
         let got = m.flash_contents(0, 1024);
         assert_eq!(got[..768], data[..768]);
@@ -536,7 +537,145 @@ fn fault_hooks_give_clear_errors() {
         m.power_cycle();
         m.set_fault(None);
         let mut flash = open(&m);
-        program_image(&mut flash, 0, &data, &mut NoProgress).unwrap();
+        program_image(&mut flash, 0, &data, &mut NoFlashProgress).unwrap();
         assert_eq!(m.flash_contents(0, data.len()), data);
     }
+}
+
+/// Asks to stop once `after` pages (or sectors) were done in phase `phase`.
+struct StopAfter {
+    phase: &'static str,
+    after: u64,
+    current: String,
+    done: u64,
+}
+
+impl FlashProgress for StopAfter {
+    fn start(&mut self, phase: &str, _total: u64) {
+        self.current = phase.to_string();
+        self.done = 0;
+    }
+    fn advance(&mut self, _n: u64) {
+        self.done += 1;
+    }
+    fn finish(&mut self) {}
+    fn stop_requested(&mut self) -> bool {
+        self.current == self.phase && self.done >= self.after
+    }
+}
+
+/// Records what was kept, and whether the flash still held it when it was discarded.
+#[derive(Default)]
+struct RecordingBackup {
+    saved: Vec<(u64, Vec<u8>)>,
+    discarded: Vec<u64>,
+}
+
+impl SectorBackup for RecordingBackup {
+    fn save(&mut self, start: u64, contents: &[u8]) -> std::io::Result<()> {
+        self.saved.push((start, contents.to_vec()));
+        Ok(())
+    }
+    fn discard(&mut self, start: u64) -> std::io::Result<()> {
+        self.discarded.push(start);
+        Ok(())
+    }
+}
+
+#[test]
+fn stop_requests_end_program_and_erase_at_a_boundary() {
+    let m = model(config(FlashPart::MicronN25q256a, 256));
+    let mut flash = open(&m);
+    let data = image(10 * 256, 3);
+    let mut stop = StopAfter {
+        phase: "program",
+        after: 4,
+        current: String::new(),
+        done: 0,
+    };
+    let e = program_image(&mut flash, 0x1000, &data, &mut stop).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ImageError::Interrupted {
+                phase: "program",
+                done: 4,
+                total: 10,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "interrupted during program after 4 of 10 pages"
+    );
+    // Exactly the pages before the stop, each complete.
+    assert_eq!(m.flash_stats().pages_programmed, 4);
+    assert_eq!(m.flash_contents(0x1000, 4 * 256), data[..4 * 256]);
+    // Resuming finishes the image.
+    program_image(&mut flash, 0x1000, &data, &mut NoFlashProgress).unwrap();
+    let mut stop = StopAfter {
+        phase: "erase",
+        after: 1,
+        current: String::new(),
+        done: 0,
+    };
+    let e = erase_range(&mut flash, 0x1000, 0x3000, &mut stop).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "interrupted during erase after 1 of 3 sectors"
+    );
+    assert_eq!(m.flash_stats().sectors_erased, 1);
+}
+
+#[test]
+fn sectors_with_bytes_outside_the_image_are_kept_until_verified() {
+    let m = model(config(FlashPart::MicronN25q256a, 256));
+    let mut flash = open(&m);
+    let old = image(0x3000, 5);
+    program_image(&mut flash, 0x1000, &old, &mut NoFlashProgress).unwrap();
+    // A new image covering the middle of the first sector to the middle of the third.
+    let new = image(0x2000, 6);
+    let mut backup = RecordingBackup::default();
+    program_image_with_backup(&mut flash, 0x1800, &new, &mut NoFlashProgress, &mut backup).unwrap();
+    let kept: Vec<u64> = backup.saved.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        kept,
+        [0x1000, 0x3000],
+        "the sectors the image only partly covers"
+    );
+    assert_eq!(backup.saved[0].1, old[..0x1000]);
+    assert_eq!(backup.discarded, [0x1000, 0x3000]);
+    assert_eq!(m.flash_contents(0x1000, 0x800), old[..0x800]);
+    assert_eq!(m.flash_contents(0x3800, 0x800), old[0x2800..]);
+    assert_eq!(m.flash_contents(0x1800, 0x2000), new);
+
+    // A power loss after the erases: the kept copy puts the sector back whole.
+    m.set_fault(Some(FlashFault::PowerLoss {
+        after_pages: m.flash_stats().pages_programmed + 2,
+    }));
+    let newer = image(0x2000, 8);
+    let mut backup = RecordingBackup::default();
+    let e = program_image_with_backup(
+        &mut flash,
+        0x1800,
+        &newer,
+        &mut NoFlashProgress,
+        &mut backup,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("device not responding"), "{e}");
+    assert!(
+        backup.discarded.is_empty(),
+        "nothing verified, nothing discarded"
+    );
+    m.set_fault(None);
+    m.power_cycle();
+    let mut flash = open(&m);
+    let (start, contents) = backup.saved[0].clone();
+    rewrite_sector(&mut flash, start, &contents).unwrap();
+    assert_eq!(m.flash_contents(start, contents.len()), contents);
+    let e = rewrite_sector(&mut flash, start, &contents[..100]).unwrap_err();
+    assert!(matches!(e, ImageError::SectorMismatch { .. }), "{e}");
 }

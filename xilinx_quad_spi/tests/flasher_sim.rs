@@ -171,7 +171,7 @@ fn program_then_verify_in_separate_runs() {
         "7a200tfbg484",
     );
     let bit_s = bit.to_str().unwrap();
-    let out = ok(&sim.run(&["--sim", "-d", NITEFURY, "--program", bit_s]));
+    let out = ok(&sim.run(&["--sim", "-d", NITEFURY, "--program", bit_s, "--yes"]));
     assert!(
         out.contains(
             "NiteFury_dma_stream_loopback at 0000:30:00.0: Spansion S25FL_A (33554432 bytes)"
@@ -198,7 +198,7 @@ fn program_then_verify_in_separate_runs() {
     assert!(out.contains("IDCODE 7A200T"), "{out}");
 
     // The same image again: nothing erased, nothing written.
-    let out = ok(&sim.run(&["--sim", "-d", NITEFURY, "--program", bit_s]));
+    let out = ok(&sim.run(&["--sim", "-d", NITEFURY, "--program", bit_s, "--yes"]));
     assert!(
         out.contains("Sectors erased: 0  Pages written: 0  Bytes verified: "),
         "{out}"
@@ -218,7 +218,14 @@ fn wrong_fpga_image_is_refused_and_flash_unchanged() {
         50,
         "7k160tfbg676",
     );
-    let err = failed(&sim.run(&["--sim", "-d", NITEFURY, "--program", bit.to_str().unwrap()]));
+    let err = failed(&sim.run(&[
+        "--sim",
+        "-d",
+        NITEFURY,
+        "--program",
+        bit.to_str().unwrap(),
+        "--yes",
+    ]));
     assert!(err.contains("is for 7K160T (IDCODE 0x0364C093) but NiteFury_dma_stream_loopback has a xc7a200tfbg484-2 (IDCODE 0x03636093); nothing was erased"), "{err}");
     assert_eq!(std::fs::read(&file).unwrap(), before);
 
@@ -227,7 +234,14 @@ fn wrong_fpga_image_is_refused_and_flash_unchanged() {
     let mut data = generate(&BitstreamSpec::new(IDCODE_7A200T)).unwrap().bytes;
     data.resize(33 << 20, 0xFF);
     std::fs::write(&big, &data).unwrap();
-    let err = failed(&sim.run(&["--sim", "-d", NITEFURY, "--program", big.to_str().unwrap()]));
+    let err = failed(&sim.run(&[
+        "--sim",
+        "-d",
+        NITEFURY,
+        "--program",
+        big.to_str().unwrap(),
+        "--yes",
+    ]));
     assert!(
         err.contains("do not fit in the 33554432-byte flash; nothing was erased"),
         "{err}"
@@ -253,19 +267,29 @@ fn faults_give_clear_errors_and_a_rerun_recovers() {
             "7a200tfbg484",
         );
         let bit_s = bit.to_str().unwrap();
-        let o = sim.run_env(&["--sim", "-d", NITEFURY, "--program", bit_s], Some(fault));
+        let o = sim.run_env(
+            &["--sim", "-d", NITEFURY, "--program", bit_s, "--yes"],
+            Some(fault),
+        );
         let err = failed(&o);
         assert!(err.starts_with("error: programming "), "{fault}: {err}");
         assert!(err.contains(message), "{fault}: {err}");
         // The next run, without the fault, programs and verifies.
-        let out = ok(&sim.run(&["--sim", "-d", NITEFURY, "--program", bit_s]));
+        let out = ok(&sim.run(&["--sim", "-d", NITEFURY, "--program", bit_s, "--yes"]));
         assert!(out.contains("Bytes verified: "), "{out}");
         ok(&sim.run(&["--sim", "-d", NITEFURY, "--verify", bit_s]));
     }
     // A stuck busy bit on the Micron board: a bounded wait, then a timeout.
     let tef = bit_file(sim.dir.path(), "tef", IDCODE_7K160T, 60, "7k160tfbg676");
     let o = sim.run_env(
-        &["--sim", "-d", TEF1001, "--program", tef.to_str().unwrap()],
+        &[
+            "--sim",
+            "-d",
+            TEF1001,
+            "--program",
+            tef.to_str().unwrap(),
+            "--yes",
+        ],
         Some("stuck-busy@2"),
     );
     let err = failed(&o);
@@ -273,7 +297,14 @@ fn faults_give_clear_errors_and_a_rerun_recovers() {
         err.contains("page program at 0x") && err.contains("did not complete within 1s"),
         "{err}"
     );
-    ok(&sim.run(&["--sim", "-d", TEF1001, "--program", tef.to_str().unwrap()]));
+    ok(&sim.run(&[
+        "--sim",
+        "-d",
+        TEF1001,
+        "--program",
+        tef.to_str().unwrap(),
+        "--yes",
+    ]));
     ok(&sim.run(&["--sim", "-d", TEF1001, "--verify", tef.to_str().unwrap()]));
 }
 

@@ -1,6 +1,11 @@
 //! The 32 ADC channel numbers (UG480) with display names, result and min/max registers,
 //! and scaling.
 
+use crate::registers::{
+    TEMPERATURE, TEMPERATURE_MIN_MAX, VAUX0, VCCAUX, VCCAUX_MIN_MAX, VCCBRAM, VCCBRAM_MIN_MAX,
+    VCCINT, VCCINT_MIN_MAX, VP_VN, VREFN, VREFP,
+};
+
 /// How a channel's code becomes a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scaling {
@@ -42,20 +47,25 @@ pub fn channel_info(channel: u8) -> ChannelInfo {
         min_max: None,
         scaling,
     };
-    let tracked = |name, result, min, max, scaling| ChannelInfo {
+    let tracked = |name, result, min_max, scaling| ChannelInfo {
         name: Some(name),
         result: Some(result),
-        min_max: Some((min, max)),
+        min_max: Some(min_max),
         scaling,
     };
     match channel {
-        0 => tracked("Temp  ", 0x200, 0x290, 0x280, Scaling::Temperature),
-        1 => tracked("Vccint", 0x204, 0x294, 0x284, Scaling::Supply),
-        2 => tracked("Vccaux", 0x208, 0x298, 0x288, Scaling::Supply),
-        3 => plain("Vp_Vn ", 0x20C, Scaling::External),
-        4 => plain("VrefP ", 0x210, Scaling::Supply),
-        5 => plain("VrefN ", 0x214, Scaling::Supply),
-        6 => tracked("Vbram ", 0x218, 0x29C, 0x28C, Scaling::Supply),
+        0 => tracked(
+            "Temp  ",
+            TEMPERATURE,
+            TEMPERATURE_MIN_MAX,
+            Scaling::Temperature,
+        ),
+        1 => tracked("Vccint", VCCINT, VCCINT_MIN_MAX, Scaling::Supply),
+        2 => tracked("Vccaux", VCCAUX, VCCAUX_MIN_MAX, Scaling::Supply),
+        3 => plain("Vp_Vn ", VP_VN, Scaling::External),
+        4 => plain("VrefP ", VREFP, Scaling::Supply),
+        5 => plain("VrefN ", VREFN, Scaling::Supply),
+        6 => tracked("Vbram ", VCCBRAM, VCCBRAM_MIN_MAX, Scaling::Supply),
         8 => ChannelInfo {
             name: Some("Cal   "),
             result: None,
@@ -64,7 +74,7 @@ pub fn channel_info(channel: u8) -> ChannelInfo {
         },
         16..=31 => plain(
             VAUX_NAMES[usize::from(channel - 16)],
-            0x240 + 4 * u64::from(channel - 16),
+            VAUX0 + 4 * u64::from(channel - 16),
             Scaling::External,
         ),
         _ => ChannelInfo {

@@ -135,8 +135,12 @@ impl BlockRamStore {
         dst.copy_from_slice(data);
         if let Some(f) = &c.file {
             if let Err(e) = f.write_all_at(data, address) {
-                *self.storage_error.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(format!("write: {e}"));
+                let mut error = self.storage_error.lock().unwrap_or_else(|p| p.into_inner());
+                // The first failure says it; later writes would only repeat it.
+                if error.is_none() {
+                    let path = self.path.as_deref().unwrap_or(Path::new("?"));
+                    *error = Some(format!("{}: write failed: {e}", path.display()));
+                }
             }
         }
     }

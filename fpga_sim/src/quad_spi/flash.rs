@@ -404,8 +404,15 @@ impl SpiNorFlash {
         }
         let data = std::mem::take(&mut self.page);
         self.storage.and_range(base, &data);
-        self.stats.pages_programmed += 1;
         self.busy_polls = PROGRAM_BUSY_POLLS;
+        if self.storage.error().is_some() {
+            // What was programmed did not persist: the simulated part reports a failure
+            // at once (the tool then names the storage, see storage.rs).
+            self.program_error = true;
+            self.busy_polls = self.error_busy_polls(PROGRAM_BUSY_POLLS);
+            return;
+        }
+        self.stats.pages_programmed += 1;
     }
 
     fn commit_erase(&mut self) {
@@ -424,11 +431,17 @@ impl SpiNorFlash {
         }
         let base = (self.address % self.info.size) & !(size - 1);
         self.storage.erase_range(base, size);
-        self.stats.sectors_erased += 1;
-        self.busy_polls = if size == 4096 {
+        let polls = if size == 4096 {
             SUBSECTOR_ERASE_BUSY_POLLS
         } else {
             SECTOR_ERASE_BUSY_POLLS
         };
+        if self.storage.error().is_some() {
+            self.erase_error = true;
+            self.busy_polls = self.error_busy_polls(polls);
+            return;
+        }
+        self.stats.sectors_erased += 1;
+        self.busy_polls = polls;
     }
 }

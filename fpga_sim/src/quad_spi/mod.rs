@@ -32,7 +32,8 @@ use crate::peripheral::Peripheral;
 
 pub use flash::IdentOverrides;
 use flash::SpiNorFlash;
-use storage::FlashStorage;
+pub use storage::StorageError;
+use storage::{FlashStorage, InitialImage};
 
 /// Environment variable holding a fault to inject into every simulated flash, e.g.
 /// `program-error@3`, `erase-error`, `stuck-busy@10`, `power-loss@5` (see [`FlashFault`]).
@@ -130,19 +131,11 @@ impl fmt::Display for FlashFault {
 }
 
 impl FlashFault {
-    /// The fault named by [`FAULT_ENV`], if set and valid (an invalid value is reported
-    /// on stderr and ignored).
-    pub fn from_env() -> Option<Self> {
-        let v = std::env::var(FAULT_ENV).ok()?;
-        if v.trim().is_empty() {
-            return None;
-        }
-        match v.parse() {
-            Ok(f) => Some(f),
-            Err(e) => {
-                eprintln!("warning: {e}");
-                None
-            }
+    /// The fault named by [`FAULT_ENV`]: None when unset or empty.
+    pub fn from_env() -> Result<Option<Self>, FaultParseError> {
+        match std::env::var(FAULT_ENV) {
+            Ok(v) if !v.trim().is_empty() => v.parse().map(Some),
+            _ => Ok(None),
         }
     }
 }
@@ -392,6 +385,8 @@ impl Core {
 /// The AXI Quad SPI core with its flash.
 pub struct QuadSpiModel {
     config: QuadSpiConfig,
+    /// [`FAULT_ENV`] held no valid fault (reported by [`QuadSpiModel::storage_status`]).
+    fault_error: Option<FaultParseError>,
     core: Mutex<Core>,
     reads: AtomicU64,
     writes: AtomicU64,
@@ -415,9 +410,9 @@ impl QuadSpiModel {
         let image = config.initial_image.clone();
         let idcode = config.fpga_idcode;
         let stamp = config.build_timestamp.unwrap_or(DEFAULT_BUILD_TIMESTAMP);
-        let initial: Box<dyn FnOnce() -> Vec<u8> + Send> = Box::new(move || {
-            if let Some(image) = image {
-                return image;
+        let initial: InitialImage = Arc::new(move || {
+            if let Some(image) = &image {
+                return image.clone();
             }
             if idcode == 0 {
                 return Vec::new();
@@ -427,7 +422,13 @@ impl QuadSpiModel {
                 .unwrap_or_default()
         });
         let storage = FlashStorage::new(size, config.storage.clone(), initial);
-        let fault = config.fault.or_else(FlashFault::from_env);
+        let (fault, fault_error) = match config.fault {
+            Some(f) => (Some(f), None),
+            None => match FlashFault::from_env() {
+                Ok(f) => (f, None),
+                Err(e) => (None, Some(e)),
+            },
+        };
         let flash = SpiNorFlash::new(
             part,
             storage,
@@ -458,6 +459,7 @@ impl QuadSpiModel {
         core.reset();
         Arc::new(Self {
             config,
+            fault_error,
             core: Mutex::new(core),
             reads: AtomicU64::new(0),
             writes: AtomicU64::new(0),
@@ -536,6 +538,25 @@ impl QuadSpiModel {
         let mut core = self.core();
         core.reset();
         core.flash.power_cycle();
+    }
+
+    /// Drops the contents cached in this process, so the next access reads the storage
+    /// file (another process may have programmed it), and clears a latched storage error.
+    /// Called when this process takes the flash lock.
+    pub fn reload_storage(&self) {
+        self.core().flash.storage.reload();
+    }
+
+    /// Whether everything programmed or erased since the last reload reached the storage
+    /// file (and the simulation is configured correctly).
+    pub fn storage_status(&self) -> Result<(), String> {
+        if let Some(e) = &self.fault_error {
+            return Err(e.to_string());
+        }
+        match self.core().flash.storage.error() {
+            Some(e) => Err(e.to_string()),
+            None => Ok(()),
+        }
     }
 
     /// Storage size hint, for callers that check the file.

@@ -5,36 +5,67 @@
 //! size is sparse (all zeros, i.e. all 0xFF erased flash) and costs nothing on disk until
 //! something is programmed. Only the touched bytes are written back (one page per page
 //! program, one sector per erase).
+//!
+//! Another process may change the file: [`FlashStorage::reload`] (called when the flash
+//! lock is taken) drops what this process cached. A file that cannot be written (read-only
+//! or full directory) latches the first [`StorageError`] and stops writing: the flash
+//! model turns it into a failed program or erase, and the lock release reports it.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Bytes per lazily loaded block.
 const BLOCK: usize = 64 * 1024;
+
+/// Why the simulated flash contents did not reach their file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("simulated flash storage {}: {action}: {reason}", .path.display())]
+pub struct StorageError {
+    pub path: PathBuf,
+    pub action: &'static str,
+    /// The OS error text.
+    pub reason: String,
+}
+
+impl StorageError {
+    fn new(path: &Path, action: &'static str, e: &std::io::Error) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            action,
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// The contents a new storage file starts with.
+pub(crate) type InitialImage = Arc<dyn Fn() -> Vec<u8> + Send + Sync>;
 
 pub(crate) struct FlashStorage {
     size: usize,
     path: Option<PathBuf>,
     /// Contents written into a new (or wrongly sized) file, or into memory-only storage.
-    initial: Option<Box<dyn FnOnce() -> Vec<u8> + Send>>,
+    initial: InitialImage,
     opened: bool,
     file: Option<File>,
+    /// The file could not be opened for writing (why).
+    unwritable: Option<StorageError>,
+    /// The first failed write since the last reload.
+    error: Option<StorageError>,
     blocks: Vec<Option<Box<[u8]>>>,
 }
 
 impl FlashStorage {
-    pub(crate) fn new(
-        size: usize,
-        path: Option<PathBuf>,
-        initial: Box<dyn FnOnce() -> Vec<u8> + Send>,
-    ) -> Self {
+    pub(crate) fn new(size: usize, path: Option<PathBuf>, initial: InitialImage) -> Self {
         Self {
             size,
             path,
-            initial: Some(initial),
+            initial,
             opened: false,
             file: None,
+            unwritable: None,
+            error: None,
             blocks: (0..size.div_ceil(BLOCK)).map(|_| None).collect(),
         }
     }
@@ -43,38 +74,68 @@ impl FlashStorage {
         self.size
     }
 
+    /// The first write failure since the last reload.
+    pub(crate) fn error(&self) -> Option<&StorageError> {
+        self.error.as_ref()
+    }
+
+    /// Forgets everything cached: the next access reads the file again (another process
+    /// may have programmed it), and a latched error is cleared.
+    pub(crate) fn reload(&mut self) {
+        self.opened = false;
+        self.file = None;
+        self.unwritable = None;
+        self.error = None;
+        self.blocks.iter_mut().for_each(|b| *b = None);
+    }
+
     /// First use: open (or create and initialise) the backing file, or fill memory.
     fn open(&mut self) {
         if self.opened {
             return;
         }
         self.opened = true;
-        let initial = self.initial.take();
-        if let Some(path) = self.path.clone() {
-            match self.open_file(&path) {
-                Ok((file, fresh)) => {
-                    self.file = Some(file);
-                    if fresh {
-                        if let Some(init) = initial {
-                            let image = init();
-                            self.write_range(0, &image);
-                        }
-                    }
-                    return;
+        let Some(path) = self.path.clone() else {
+            self.fill_memory();
+            return;
+        };
+        match self.open_file(&path) {
+            Ok((file, fresh)) => {
+                self.file = Some(file);
+                if fresh {
+                    let image = (self.initial)();
+                    self.write_range(0, &image);
                 }
-                Err(e) => eprintln!(
-                    "warning: simulated flash storage {} unusable ({e}); contents kept in memory only",
-                    path.display()
-                ),
             }
-        }
-        if let Some(init) = initial {
-            let image = init();
-            self.write_range(0, &image);
+            Err(e) => {
+                self.unwritable = Some(StorageError::new(&path, "cannot open for writing", &e));
+                // Still show what the file holds, if it can be read.
+                match File::open(&path) {
+                    Ok(f) if f.metadata().map(|m| m.len()).ok() == Some(self.size as u64) => {
+                        self.file = Some(f)
+                    }
+                    _ => self.fill_memory(),
+                }
+            }
         }
     }
 
-    fn open_file(&self, path: &PathBuf) -> std::io::Result<(File, bool)> {
+    /// Memory-only contents: the initial image on erased flash.
+    fn fill_memory(&mut self) {
+        let image = (self.initial)();
+        for index in 0..self.blocks.len() {
+            let start = index * BLOCK;
+            let len = BLOCK.min(self.size - start);
+            let mut data = vec![0xFF; len];
+            if let Some(src) = image.get(start..) {
+                let n = src.len().min(len);
+                data[..n].copy_from_slice(&src[..n]);
+            }
+            self.blocks[index] = Some(data.into_boxed_slice());
+        }
+    }
+
+    fn open_file(&self, path: &Path) -> std::io::Result<(File, bool)> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -139,7 +200,8 @@ impl FlashStorage {
         }
     }
 
-    /// Replaces `data.len()` bytes at `address` (clipped to the array) and writes them through.
+    /// Replaces `data.len()` bytes at `address` (clipped to the array) and writes them
+    /// through; a failure is latched (the first one), and later writes stay in memory.
     pub(crate) fn write_range(&mut self, address: usize, data: &[u8]) {
         let end = address.saturating_add(data.len()).min(self.size);
         if address >= end {
@@ -153,10 +215,17 @@ impl FlashStorage {
             block[off..off + n].copy_from_slice(&data[a - address..a - address + n]);
             a += n;
         }
-        if let Some(f) = &self.file {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some(e) = &self.unwritable {
+            self.error = Some(e.clone());
+            return;
+        }
+        if let (Some(f), Some(path)) = (&self.file, &self.path) {
             let inverted: Vec<u8> = data[..end - address].iter().map(|b| !b).collect();
             if let Err(e) = f.write_all_at(&inverted, address as u64) {
-                eprintln!("warning: simulated flash storage write failed: {e}");
+                self.error = Some(StorageError::new(path, "write failed", &e));
             }
         }
     }
@@ -179,5 +248,92 @@ impl FlashStorage {
         if address < end {
             self.write_range(address, &vec![0xFF; end - address]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn erased() -> InitialImage {
+        Arc::new(Vec::new)
+    }
+
+    fn running_as_root() -> bool {
+        // Root ignores file permissions: the read-only cases cannot be provoked.
+        std::fs::metadata("/proc/self")
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+            .unwrap_or(false)
+    }
+
+    #[test]
+    fn reload_sees_another_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.flash");
+        let mut a = FlashStorage::new(0x20000, Some(path.clone()), erased());
+        let mut b = FlashStorage::new(0x20000, Some(path), erased());
+        assert_eq!(b.read_byte(0x10), 0xFF);
+        a.and_range(0x10, &[0x12]);
+        // b cached the block before a wrote it.
+        assert_eq!(b.read_byte(0x10), 0xFF);
+        b.reload();
+        assert_eq!(b.read_byte(0x10), 0x12);
+        assert!(a.error().is_none() && b.error().is_none());
+    }
+
+    #[test]
+    fn unusable_path_keeps_contents_in_memory_and_latches_the_first_write() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the file should be: no process, root included, can write it.
+        let path = dir.path().join("f.flash");
+        std::fs::create_dir(&path).unwrap();
+        let image: InitialImage = Arc::new(|| vec![0x5A; 3]);
+        let mut s = FlashStorage::new(0x20000, Some(path.clone()), image);
+        assert_eq!(s.read_byte(2), 0x5A);
+        assert_eq!(s.read_byte(3), 0xFF);
+        assert!(s.error().is_none(), "reading is not a failure");
+        s.and_range(0x10, &[0]);
+        s.and_range(0x20, &[0]);
+        let e = s.error().cloned().unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "simulated flash storage {}: cannot open for writing: Is a directory (os error 21)",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn read_only_file_reads_but_latches_one_write_error() {
+        if running_as_root() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.flash");
+        let mut s = FlashStorage::new(0x20000, Some(path.clone()), erased());
+        s.and_range(0x100, &[0x00]);
+        drop(s);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let mut s = FlashStorage::new(0x20000, Some(path.clone()), erased());
+        assert_eq!(s.read_byte(0x100), 0x00, "contents still readable");
+        assert!(s.error().is_none());
+        s.erase_range(0, 0x1000);
+        s.erase_range(0x1000, 0x1000);
+        let e = s.error().cloned().unwrap();
+        assert_eq!(e.path, path);
+        assert!(
+            e.to_string()
+                .contains("cannot open for writing: Permission denied"),
+            "{e}"
+        );
+        s.reload();
+        assert!(s.error().is_none());
+        assert_eq!(
+            s.read_byte(0x100),
+            0x00,
+            "the failed erase never reached the file"
+        );
     }
 }

@@ -10,8 +10,9 @@ use std::process::ExitCode;
 /// Decode a DDR3 or DDR4 SPD EEPROM image read from a file.
 ///
 /// The file may be a raw binary image or a hex dump, detected automatically: `i2cdump`
-/// output (with or without its header line) or the dumps `decode-dimms -x` accepts
-/// (offset followed by 16 hex bytes or 8 16-bit words, `*` repeat lines).
+/// output (with or without its header line), `xxd` (any -g), `od -x`, `od -t x1`,
+/// `hexdump`, `hexdump -C` (with `*` repeat lines); a text file in another format is
+/// refused with the list of formats read.
 ///
 /// A CRC mismatch is reported and decoding continues.
 ///

@@ -5,7 +5,7 @@
 //! The report on stdout is the original's. Every failed bus operation is also reported on
 //! stderr with the device address and the operation, and makes the exit status 1 (the
 //! original always exited with success). A bus found with SDA held low is first given
-//! the recovery sequence (nine clocks + STOP).
+//! the recovery sequence (nine clocks + STOP). Each bus is read under its I2C lock.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use command_line::{cli, DeviceArgs};
+use i2c_probe::bus_lock::lock_i2c_bus;
 use i2c_probe::decode::spd_common::CrcPolicy;
 use i2c_probe::decode::{spd_ddr3, spd_ddr4, spd_file};
 use i2c_probe::dump::Dumper;
@@ -25,7 +26,7 @@ use xilinx_xadc::{format_samples, read_samples};
 
 #[derive(Parser, Debug)]
 #[command(about = "Dump the TEF1001 board information read over I2C")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 
@@ -69,7 +70,7 @@ fn decode_file(path: &std::path::Path) -> Result<bool> {
 }
 
 fn main() -> ExitCode {
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     cli::run(|| {
         if let Some(path) = &args.spd_file {
             if !decode_file(path)? {
@@ -101,11 +102,14 @@ fn main() -> ExitCode {
                 design.name(),
                 design.location
             )?;
+            // One user of the bus at a time, across processes.
+            let lock = lock_i2c_bus(device, &mut std::io::stderr())?;
             let errors = if simulated {
                 dump_bus(gpio, NoDelay, &mut out)?
             } else {
                 dump_bus(gpio, SpinDelay, &mut out)?
             };
+            lock.release()?;
             if let Some(xadc) = design.xadc.and_then(|f| f.mmio(device)) {
                 writeln!(out)?;
                 write!(out, "{}", format_samples(&read_samples(&xadc)))?;

@@ -1,27 +1,21 @@
 //! i2c_probe: scan a range of 7-bit I2C addresses on every identified design with both
 //! the AXI IIC and the bit-banged GPIO, listing the addresses that answer a read
-//! (fact sheet 4).
+//! (i2c_probe.md section 4; the logic is `i2c_probe::probe_tool`).
 //!
 //! Options and output are the original's; the device options (`-d`, `--sim`, ...) are
-//! the project's shared ones. A NACK is "no device"; any other bus failure (stuck bus,
-//! timeout, arbitration lost) is reported on stderr with the address and mode, ends the
-//! scan of that design, and makes the exit status 1. A bit-banged scan that finds SDA
-//! held low first tries the bus-recovery sequence.
+//! the project's shared ones. Bus failures are reported on stderr with the address and
+//! mode, and make the exit status 1.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use command_line::{cli, DeviceArgs};
-use i2c_probe::master::axi_iic::{AxiIic, Termination};
-use i2c_probe::master::bitbang::BitBangI2c;
-use i2c_probe::master::{Delay, I2cError, NoDelay, SpinDelay};
+use i2c_probe::probe_tool::{probe_designs, Mode, Scan};
 use identify_design::open_designs;
-use vfio_access::Mmio;
 
 #[derive(Parser, Debug)]
 #[command(about = "Probe I2C addresses through the AXI IIC or the bit-banged GPIO")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 
@@ -44,26 +38,6 @@ struct Cli {
     /// Print the usage line.
     #[arg(short = '?')]
     usage: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Standard,
-    Dynamic,
-    IicLib,
-    BitBanged,
-}
-
-impl Mode {
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "standard" => Mode::Standard,
-            "dynamic" => Mode::Dynamic,
-            "iic_lib" => Mode::IicLib,
-            "bit_banged" => Mode::BitBanged,
-            _ => return None,
-        })
-    }
 }
 
 /// C `strtoul(text, &end, 0)` with the whole text consumed.
@@ -102,121 +76,6 @@ fn usage(argv0: &str) -> String {
     )
 }
 
-/// A failure that is not "no device": ends the scan of the design.
-fn is_bus_failure(e: &I2cError) -> bool {
-    !matches!(e, I2cError::AddressNack { .. })
-}
-
-struct Scan {
-    mode: Mode,
-    mode_name: String,
-    iterations: u64,
-    bytes: usize,
-    min: u8,
-    max: u8,
-}
-
-/// Probe one design; Err(line) on a bus failure.
-fn scan_design<D: Delay>(
-    scan: &Scan,
-    iic: Mmio,
-    gpio: Mmio,
-    delay: D,
-    out: &mut impl Write,
-) -> anyhow::Result<Result<(), String>> {
-    let mut bitbang = BitBangI2c::new(gpio, delay, scan.mode == Mode::BitBanged);
-    let mut axi = AxiIic::new_unchecked(iic.clone());
-    match scan.mode {
-        Mode::Standard | Mode::Dynamic => match axi.clear_busy_by_soft_reset() {
-            Ok(true) => writeln!(out, "Performed soft-reset of IIC to clear I2C bus busy")?,
-            Ok(false) => {}
-            Err(_) => {
-                writeln!(out, "I2C bus is busy, not probing")?;
-                return Ok(Err("I2C bus is busy, not probing".into()));
-            }
-        },
-        Mode::IicLib => match AxiIic::new(iic) {
-            Ok(a) => axi = a,
-            Err(e) => {
-                writeln!(out, "iic_initialise_controller() failed")?;
-                return Ok(Err(format!("iic_initialise_controller() failed: {e}")));
-            }
-        },
-        Mode::BitBanged => {
-            if !bitbang.sda_level() {
-                if let Err(e) = bitbang.recover_bus() {
-                    return Ok(Err(format!(
-                        "I2C bus stuck: SDA held low, bus recovery (9 clocks + STOP) failed: {e}"
-                    )));
-                }
-                eprintln!("I2C bus: SDA was held low; bus recovery (clocks + STOP) cleared it");
-            }
-        }
-    }
-    let mut counts = [0u64; 128];
-    let mut result = Ok(());
-    'outer: for iteration in 1..=scan.iterations {
-        writeln!(
-            out,
-            "Iteration {iteration} of {} using IIC {}",
-            scan.iterations, scan.mode_name
-        )?;
-        for addr in scan.min..=scan.max {
-            let r: Result<Option<Vec<u8>>, I2cError> = match scan.mode {
-                Mode::Standard | Mode::Dynamic => axi
-                    .probe_read(addr, scan.mode == Mode::Dynamic)
-                    .map(|b| b.map(|b| vec![b])),
-                Mode::IicLib => {
-                    let mut buf = vec![0u8; scan.bytes];
-                    match axi.read(addr, &mut buf, Termination::Stop) {
-                        Ok(()) => Ok(Some(buf)),
-                        Err(I2cError::AddressNack { .. }) => Ok(None),
-                        Err(e) => Err(e),
-                    }
-                }
-                Mode::BitBanged => match bitbang.read_plain(addr, scan.bytes, true) {
-                    Ok(b) => Ok(Some(b)),
-                    Err(I2cError::AddressNack { .. }) => Ok(None),
-                    Err(e) => Err(e),
-                },
-            };
-            match r {
-                Ok(Some(data)) => {
-                    write!(out, "Slave 0x{addr:02x} replied with data")?;
-                    for b in data {
-                        write!(out, " 0x{b:02x}")?;
-                    }
-                    writeln!(out)?;
-                    counts[usize::from(addr)] += 1;
-                }
-                Ok(None) => {}
-                Err(e) if is_bus_failure(&e) => {
-                    result = Err(format!(
-                        "I2C address 0x{addr:02x}: {} probe read failed: {e}; scan of this design abandoned",
-                        scan.mode_name
-                    ));
-                    break 'outer;
-                }
-                Err(_) => {}
-            }
-        }
-    }
-    if matches!(scan.mode, Mode::Standard | Mode::Dynamic) {
-        axi.release();
-    }
-    if scan.iterations > 1 {
-        writeln!(out)?;
-        writeln!(out, "Number of responses for each I2C address:")?;
-        for addr in scan.min..=scan.max {
-            let c = counts[usize::from(addr)];
-            if c > 0 {
-                writeln!(out, "0x{addr:02x} : {c}")?;
-            }
-        }
-    }
-    Ok(result)
-}
-
 fn fail(line: &str) -> ExitCode {
     println!("{line}");
     ExitCode::FAILURE
@@ -226,7 +85,7 @@ fn main() -> ExitCode {
     let argv0 = std::env::args()
         .next()
         .unwrap_or_else(|| "i2c_probe".into());
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     if args.usage {
         return fail(&usage(&argv0));
     }
@@ -266,47 +125,9 @@ fn main() -> ExitCode {
     };
     cli::run(|| {
         let opened = open_designs(&args.device)?;
-        let simulated = opened.devices.is_simulated();
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        let mut failures = Vec::new();
-        let mut used = 0;
-        for (design, device) in opened.iter() {
-            let (Some(iic), Some(gpio)) = (
-                design.iic.and_then(|f| f.mmio(device)),
-                design.bit_banged_i2c_gpio.and_then(|f| f.mmio(device)),
-            ) else {
-                continue;
-            };
-            used += 1;
-            writeln!(
-                out,
-                "Using design {} in device {}",
-                design.name(),
-                design.location
-            )?;
-            let r = if simulated {
-                scan_design(&scan, iic, gpio, NoDelay, &mut out)?
-            } else {
-                scan_design(&scan, iic, gpio, SpinDelay, &mut out)?
-            };
-            out.flush()?;
-            if let Err(line) = r {
-                eprintln!("{} {}: {line}", design.name(), design.location);
-                failures.push(line);
-            }
-        }
-        if used == 0 {
-            eprintln!(
-                "{}",
-                opened
-                    .devices
-                    .nothing_found_hint("FPGA designs with the I2C peripherals")
-            );
-        }
-        if !failures.is_empty() {
-            anyhow::bail!("I2C probing failed on {} design(s)", failures.len());
-        }
+        let mut out = std::io::stdout().lock();
+        let mut diagnostics = std::io::stderr();
+        probe_designs(&opened, &scan, &mut out, &mut diagnostics)?;
         Ok(())
     })
 }

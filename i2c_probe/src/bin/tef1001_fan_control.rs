@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use i2c_probe::master::bitbang::BitBangI2c;
 use i2c_probe::master::{Delay, NoDelay, SpinDelay};
 use identify_design::{open_devices, DesignId};
-use command_line::{cli, DeviceArgs};
 use vfio_access::Mmio;
 
 /// The fan CPLD's I2C address and registers (i2c_probe.md §5.1).

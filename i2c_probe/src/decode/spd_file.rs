@@ -1,6 +1,8 @@
-//! Reading SPD images from files: raw binary, `i2cdump` output, or the hex dumps accepted
-//! by `decode-dimms -x` (`od -t x1` / `hexdump` / `xxd`-like lines with an offset
-//! and 16 bytes, or 8 little-endian 16-bit words, and `*` repeat lines).
+//! Reading SPD images from files: raw binary, `i2cdump` output, or hex dumps: `xxd` (any
+//! `-g` grouping: bytes in file order), `od -x` / `hexdump` (8 little-endian 16-bit
+//! words), `od -t x1` / `hexdump -C` (16 bytes), with `*` repeat lines. Offsets ending in
+//! `:` are hex; bare offsets are hex or octal (od's default), told apart by the step
+//! between consecutive lines.
 
 use thiserror::Error;
 
@@ -15,7 +17,7 @@ pub enum SpdFileFormat {
 pub enum SpdFileError {
     #[error("file is empty")]
     Empty,
-    #[error("line {line}: {reason}")]
+    #[error("line {line}: {reason} (hex dumps read: xxd, od -x, od -t x1, hexdump, hexdump -C, i2cdump)")]
     Syntax { line: usize, reason: String },
     #[error("line {line}: byte at offset {offset:#x} was not read (XX)")]
     Unread { line: usize, offset: usize },
@@ -79,8 +81,50 @@ fn hex(token: &str) -> Option<u32> {
     u32::from_str_radix(token, 16).ok()
 }
 
+/// The offset field of a line, its radix applied (`None`: not a number in it).
+fn parse_offset(text: &str, radix: u32) -> Option<usize> {
+    let t = text.strip_suffix(':').unwrap_or(text);
+    if t.is_empty() || !t.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    usize::from_str_radix(t, radix).ok()
+}
+
+/// The radix of bare (colon-less) offsets: `od` prints octal, `hexdump` hex, both with
+/// 7 digits. The first two consecutive data lines decide: the second offset is the first
+/// plus 16 bytes in one radix only. Hex when nothing decides.
+fn bare_offset_radix(text: &str) -> u32 {
+    let mut previous: Option<&str> = None;
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line == "*" {
+            previous = None;
+            continue;
+        }
+        let Some(first) = line.split_whitespace().next() else {
+            continue;
+        };
+        if first.ends_with(':') {
+            return 16;
+        }
+        if let Some(prev) = previous {
+            for radix in [16, 8] {
+                if let (Some(a), Some(b)) = (parse_offset(prev, radix), parse_offset(first, radix))
+                {
+                    if b == a + 16 {
+                        return radix;
+                    }
+                }
+            }
+            return 16;
+        }
+        previous = Some(first);
+    }
+    16
+}
+
 /// Parse one data line; `Ok(None)` for lines that carry no data (address-only end line).
-fn parse_line(line: &str, number: usize) -> Result<Option<Line>, SpdFileError> {
+fn parse_line(line: &str, number: usize, radix: u32) -> Result<Option<Line>, SpdFileError> {
     let syntax = |reason: &str| SpdFileError::Syntax {
         line: number,
         reason: reason.to_string(),
@@ -94,42 +138,53 @@ fn parse_line(line: &str, number: usize) -> Result<Option<Line>, SpdFileError> {
             tokens.next();
         }
     }
+    // xxd and i2cdump end the offset with ':' (always hex); od / hexdump do not.
+    let in_file_order = first.ends_with(':');
     let offset_text = first.strip_suffix(':').unwrap_or(first);
     if !(2..=8).contains(&offset_text.len()) {
         return Err(syntax("expected an offset of 2 to 8 hex digits"));
     }
-    let offset = hex(offset_text).ok_or_else(|| syntax("invalid offset"))? as usize;
+    let radix = if in_file_order { 16 } else { radix };
+    let offset = parse_offset(offset_text, radix).ok_or_else(|| syntax("invalid offset"))?;
     let rest: Vec<&str> = tokens.collect();
     if rest.is_empty() {
         // Final address-only line of od/hexdump output.
         return Ok(None);
     }
     let mut bytes = Vec::with_capacity(16);
-    if rest.len() >= 8 && rest[..8].iter().all(|t| t.len() == 4 && hex(t).is_some()) {
-        // hexdump default: 8 little-endian 16-bit words.
-        for t in &rest[..8] {
+    let mut used = 0;
+    for t in &rest {
+        if bytes.len() >= 16 {
+            break; // ASCII column.
+        }
+        if t.eq_ignore_ascii_case("xx") {
+            bytes.push(None);
+        } else if t.len() == 2 {
+            bytes.push(Some(hex(t).ok_or_else(|| syntax("invalid hex byte"))? as u8));
+        } else if t.len() == 4 && hex(t).is_some() && !in_file_order {
+            // od -x / hexdump: a little-endian 16-bit word.
             let w = hex(t).unwrap_or(0) as u16;
             bytes.extend(w.to_le_bytes().map(Some));
-        }
-    } else {
-        for t in rest.iter().take(16) {
-            if t.eq_ignore_ascii_case("xx") {
-                bytes.push(None);
-            } else if t.len() == 2 {
-                bytes.push(Some(hex(t).ok_or_else(|| syntax("invalid hex byte"))? as u8));
-            } else {
-                break; // ASCII column or end of data.
+        } else if in_file_order && (t.len() == 4 || t.len() == 8) && hex(t).is_some() {
+            // xxd -g2 / -g4: the bytes as they are in the file.
+            for pair in t.as_bytes().chunks(2) {
+                let pair = std::str::from_utf8(pair).unwrap_or("");
+                bytes.push(Some(hex(pair).unwrap_or(0) as u8));
             }
+        } else {
+            break; // ASCII column or end of data.
         }
-        if bytes.len() != 16 && rest.len() > bytes.len() {
-            return Err(syntax("expected 16 hex bytes"));
-        }
+        used += 1;
+    }
+    if bytes.len() != 16 && rest.len() > used {
+        return Err(syntax("expected 16 hex bytes"));
     }
     Ok(Some((offset, bytes)))
 }
 
 /// Parse a hex dump into bytes; every offset from 0 to the end must be present.
 pub fn parse_hex_dump(text: &str) -> Result<Vec<u8>, SpdFileError> {
+    let radix = bare_offset_radix(text);
     let mut data: Vec<Option<u8>> = Vec::new();
     let mut line_of: Vec<usize> = Vec::new();
     let mut last: Option<Line> = None;
@@ -148,12 +203,12 @@ pub fn parse_hex_dump(text: &str) -> Result<Vec<u8>, SpdFileError> {
             repeat_from = last.as_ref().map(|(o, b)| o + b.len());
             continue;
         }
-        let parsed = parse_line(line, number)?;
+        let parsed = parse_line(line, number, radix)?;
         let offset = match &parsed {
             Some((o, _)) => *o,
             None => {
                 let first = line.split_whitespace().next().unwrap_or("");
-                hex(first.trim_end_matches(':')).unwrap_or(0) as usize
+                parse_offset(first, radix).unwrap_or(0)
             }
         };
         // Fill a `*` run with the previous line's bytes up to this offset.
@@ -258,6 +313,59 @@ mod tests {
             parse_hex_dump("hello world\n"),
             Err(SpdFileError::Syntax { line: 1, .. })
         ));
+    }
+
+    /// The first 32 bytes of a DDR3 SPD.
+    const SPD_START: [u8; 32] = [
+        0x92, 0x11, 0x0b, 0x02, 0x02, 0x00, 0x00, 0x09, 0x03, 0x52, 0x01, 0x08, 0x0c, 0x00, 0x7e,
+        0x00, 0x69, 0x78, 0x69, 0x30, 0x69, 0x11, 0x18, 0x81, 0x20, 0x08, 0x3c, 0x3c, 0x00, 0xf0,
+        0x83, 0x05,
+    ];
+
+    #[test]
+    fn plain_xxd_is_read_in_file_order() {
+        // `xxd spd.bin | head -2`
+        let text = "00000000: 9211 0b02 0200 0009 0352 0108 0c00 7e00  .........R....~.\n\
+00000010: 6978 6930 6911 1881 2008 3c3c 00f0 8305  ixi0i... .<<....\n";
+        assert_eq!(parse_hex_dump(text).unwrap(), SPD_START);
+        // `xxd -g1` and `xxd -g4`
+        let g1 = "00000000: 92 11 0b 02 02 00 00 09 03 52 01 08 0c 00 7e 00  .........R....~.\n\
+00000010: 69 78 69 30 69 11 18 81 20 08 3c 3c 00 f0 83 05  ixi0i... .<<....\n";
+        assert_eq!(parse_hex_dump(g1).unwrap(), SPD_START);
+        let g4 = "00000000: 92110b02 02000009 03520108 0c007e00  .........R....~.\n\
+00000010: 69786930 69111881 20083c3c 00f08305  ixi0i... .<<....\n";
+        assert_eq!(parse_hex_dump(g4).unwrap(), SPD_START);
+    }
+
+    #[test]
+    fn od_with_octal_offsets_is_read() {
+        // `od -x spd.bin` (little-endian words, octal offsets)
+        let words = "0000000 1192 020b 0002 0900 5203 0801 000c 007e\n\
+0000020 7869 3069 1169 8118 0820 3c3c f000 0583\n\
+0000040\n";
+        assert_eq!(parse_hex_dump(words).unwrap(), SPD_START);
+        // `od -t x1 spd.bin`
+        let bytes = "0000000 92 11 0b 02 02 00 00 09 03 52 01 08 0c 00 7e 00\n\
+0000020 69 78 69 30 69 11 18 81 20 08 3c 3c 00 f0 83 05\n\
+0000040\n";
+        assert_eq!(parse_hex_dump(bytes).unwrap(), SPD_START);
+        // A repeat run with octal offsets: 0o100 = 64 bytes.
+        let repeated = "0000000 ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff\n\
+0000020 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n\
+*\n\
+0000100\n";
+        let image = parse_hex_dump(repeated).unwrap();
+        assert_eq!(image.len(), 64);
+        assert!(image[16..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn unreadable_text_names_the_formats_read() {
+        let e = parse_hex_dump("this is not a dump\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 1: invalid offset (hex dumps read: xxd, od -x, od -t x1, hexdump, hexdump -C, i2cdump)"
+        );
     }
 
     #[test]

@@ -12,13 +12,13 @@ use vfio_access::{sysfs, PciLocation};
 
 #[derive(Parser, Debug)]
 #[command(about = "Display the FPGA designs identified in PCIe devices")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 }
 
 fn main() -> ExitCode {
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     cli::run(|| {
         let opened = open_designs(&args.device)?;
         // Physical slots come from sysfs (simulated boards have none).

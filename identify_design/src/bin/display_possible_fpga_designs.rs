@@ -12,7 +12,7 @@ use vfio_access::{sysfs, SimSelection};
 
 #[derive(Parser, Debug)]
 #[command(about = "Display PCI devices which may contain one of the known FPGA designs")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 }
@@ -54,7 +54,7 @@ fn scan(args: &DeviceArgs) -> anyhow::Result<Vec<ScannedDevice>> {
 }
 
 fn main() -> ExitCode {
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     cli::run(|| {
         let devices = scan(&args.device)?;
         write_possible_designs(&mut std::io::stdout().lock(), &devices)?;

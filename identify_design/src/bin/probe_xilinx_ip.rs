@@ -9,9 +9,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use identify_design::ip_probe::{parse_c_integer, probe_device, ProbeRange};
 use identify_design::open_devices;
-use command_line::{cli, DeviceArgs};
 use vfio_access::{DmaCapability, IdMatch, IdentityFilter};
 
 #[derive(Parser, Debug)]

@@ -7,11 +7,11 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use command_line::{cli, DeviceArgs};
 use identify_design::design_filters;
 use identify_design::open::OpenedDesigns;
 use identify_design::open_devices;
 use identify_design::switch_routing::{set_switch_routing, SetRoutingOptions};
-use command_line::{cli, DeviceArgs};
 use xilinx_axi_stream_switch::{DeviceRoutings, RoutingError};
 
 #[derive(Parser, Debug)]

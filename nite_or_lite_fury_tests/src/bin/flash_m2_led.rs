@@ -20,7 +20,7 @@ fn led_on_time(text: &str) -> Result<u64, String> {
 
 #[derive(Parser, Debug)]
 #[command(about = "Flash the M.2 LED of NiteFury/LiteFury boards")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 
@@ -30,7 +30,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     cli::run(|| {
         let opened = open_designs(&args.device)?;
         let mut out = std::io::stdout().lock();

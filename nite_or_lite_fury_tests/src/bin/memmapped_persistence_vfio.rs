@@ -15,7 +15,7 @@ use nite_or_lite_fury_tests::memmapped_persistence::{run_device, MEMMAPPED_BLKRA
 
 #[derive(Parser, Debug)]
 #[command(about = "Test whether memory-mapped BAR contents persist between runs")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 
@@ -29,7 +29,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     cli::run(|| {
         let opened = open_devices_with_default(
             &args.device,
@@ -42,12 +42,30 @@ fn main() -> ExitCode {
         let mut out = std::io::stdout().lock();
         let mut lost = 0;
         for device in opened.devices() {
+            let board = opened.sim_board(device.location());
             if args.power_cycle {
-                if let Some(board) = opened.sim_board(device.location()) {
+                if let Some(board) = board {
                     board.power_cycle();
                 }
             }
+            // A simulated board whose file cannot be used says nothing about persistence:
+            // name the storage, not the board.
+            let storage_error = || {
+                board
+                    .and_then(|b| b.block_ram())
+                    .and_then(|r| r.storage_error())
+            };
+            if let Some(e) = storage_error() {
+                bail!(
+                    "{}: simulated block RAM storage unusable ({e}); nothing checked",
+                    device.description()
+                );
+            }
             let outcome = run_device(&mut out, device)?;
+            if let Some(e) = storage_error() {
+                out.flush()?;
+                bail!("{}: simulated block RAM storage failed ({e}); the next run cannot see this run's contents", device.description());
+            }
             lost += outcome.bars - outcome.intact;
         }
         out.flush()?;

@@ -11,7 +11,7 @@ use nite_or_lite_fury_tests::general::write_general;
 
 #[derive(Parser, Debug)]
 #[command(about = "Identify NiteFury/LiteFury boards and display their XADC values")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 
@@ -21,7 +21,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     cli::run(|| {
         let opened = open_designs(&args.device)?;
         let mut out = std::io::stdout().lock();

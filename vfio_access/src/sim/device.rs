@@ -1,6 +1,7 @@
 //! The simulated-device seam: what a device model (in `fpga_sim`) implements so that it
 //! can be opened through the same API as a real VFIO device.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::filter::PciIdentity;
@@ -45,6 +46,20 @@ pub trait SimDevice: Send + Sync {
     }
     /// Bus mastering was switched on or off in the command register.
     fn set_bus_master(&self, _enabled: bool) {}
+    /// The directory the model keeps its persistent state in, where its peripheral lock
+    /// files go too (crate::peripheral_lock). None: the model keeps no state.
+    fn state_dir(&self) -> Option<PathBuf> {
+        None
+    }
+    /// This process now holds the lock on `peripheral` (crate::peripheral_lock): state
+    /// another process may have changed (a simulated flash's file) is reloaded.
+    fn peripheral_locked(&self, _peripheral: &str) {}
+    /// The lock on `peripheral` is about to be released: state is written back. An error
+    /// says the simulated storage failed (the operation done under the lock did not
+    /// persist).
+    fn peripheral_unlocking(&self, _peripheral: &str) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A simulated device placed at a PCI location in an IOMMU group.

@@ -1,25 +1,19 @@
 //! quad_spi_flasher: identify the configuration flash of each FPGA design and report the
-//! bitstream stored in it (the original behaviour), or dump, program, verify or erase it.
-//!
-//! Programming parses the image first and refuses an image for a different FPGA (unless
-//! `--force`) or one that does not fit, before anything is erased; it then erases only
-//! the sectors that differ, programs only the pages that differ, and verifies by reading
-//! back. Progress bars are shown on a terminal, summary lines otherwise.
+//! bitstream stored in it (the original behaviour), or dump, program, verify or erase it
+//! (the logic is `xilinx_quad_spi::flasher`). Progress bars are shown on a terminal,
+//! summary lines otherwise.
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
 use clap::Parser;
 use command_line::{cli, DeviceArgs};
-use identify_design::{open_designs, IdentifiedDesign, OpenedDesigns};
+use identify_design::open_designs;
 use indicatif::{ProgressBar, ProgressStyle};
-use vfio_access::Device;
-use xilinx_quad_spi::bitstream::{device_name, idcode_for_part, parse_flash, LoadedBitstream};
-use xilinx_quad_spi::flash::SpiFlash;
-use xilinx_quad_spi::programming::{
-    erase_range, program_image, read_range, verify_image, NoProgress, Progress,
+use xilinx_quad_spi::flasher::{
+    run_flasher, Confirmation, FlashAction, FlashRequest, FlasherOutput,
 };
+use xilinx_quad_spi::programming::{FlashProgress, NoFlashProgress};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -58,7 +52,7 @@ struct Args {
     #[arg(long)]
     force: bool,
 
-    /// Do not ask before erasing.
+    /// Do not ask before programming or erasing (needed when stdin is not a terminal).
     #[arg(long)]
     yes: bool,
 }
@@ -72,13 +66,12 @@ fn parse_number(text: &str) -> Result<u64, String> {
     r.map_err(|_| format!("invalid number '{text}' (decimal, or hex with 0x)"))
 }
 
-/// The FPGA part of each design's board.
 /// Progress bars on a terminal.
 struct Bars {
     bar: Option<ProgressBar>,
 }
 
-impl Progress for Bars {
+impl FlashProgress for Bars {
     fn start(&mut self, phase: &str, total: u64) {
         let bar = ProgressBar::new(total);
         let units = if phase == "erase" {
@@ -105,273 +98,64 @@ impl Progress for Bars {
     }
 }
 
-fn progress() -> Box<dyn Progress> {
+fn progress() -> Box<dyn FlashProgress> {
     if std::io::stderr().is_terminal() {
         Box::new(Bars { bar: None })
     } else {
-        Box::new(NoProgress)
+        Box::new(NoFlashProgress)
     }
 }
 
-fn open_flash(design: &IdentifiedDesign, device: &Device) -> anyhow::Result<SpiFlash> {
-    let frame = design.quad_spi.context("design has no Quad SPI block")?;
-    let mmio = frame.mmio(device).with_context(|| {
-        format!(
-            "Quad SPI frame at BAR {} offset 0x{:x} is outside the device's BAR",
-            frame.bar, frame.offset
-        )
-    })?;
-    let flash = SpiFlash::open(mmio, &mut |line| println!("{line}"));
-    match flash {
-        Ok(f) => Ok(f),
-        Err(e) => {
-            println!("{e}");
-            bail!("Failed to initialise Quad SPI controller");
-        }
-    }
+/// Asks on the terminal; only "yes" confirms.
+fn ask_on_terminal(question: &str) -> bool {
+    print!("{question}");
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).ok();
+    answer.trim() == "yes"
 }
 
-/// The original behaviour: identification and the bitstream report for each design.
-fn report_all(opened: &OpenedDesigns) -> anyhow::Result<()> {
-    let mut failures = 0;
-    for (design, device) in opened.iter().filter(|(d, _)| d.quad_spi.is_some()) {
-        println!();
-        println!(
-            "Displaying information for SPI flash using {} design in PCI device {} IOMMU group {}",
-            design.name(),
-            design.location,
-            design.iommu_group
-        );
-        let mut flash = match open_flash(design, device) {
-            Ok(f) => f,
-            Err(e) => {
-                println!("{e}");
-                failures += 1;
-                continue;
-            }
-        };
-        print!("{}", flash.info().identification_lines());
-        let size = flash.info().size_bytes;
-        let parse = parse_flash(0, size, |address, buf: &mut [u8]| {
-            let r = flash.read(address, buf);
-            if let Err(e) = &r {
-                println!("{e}");
-            }
-            r
-        });
-        print!("{}", parse.report());
-        std::io::stdout().flush().ok();
-    }
-    if failures > 0 {
-        bail!("{failures} flash device(s) could not be initialised");
-    }
-    Ok(())
-}
-
-/// The one design an action applies to.
-fn single_design(opened: &OpenedDesigns) -> anyhow::Result<(&IdentifiedDesign, &Device)> {
-    let with_flash: Vec<_> = opened
-        .iter()
-        .filter(|(d, _)| d.quad_spi.is_some())
-        .collect();
-    match with_flash.as_slice() {
-        [one] => Ok(*one),
-        [] => bail!(
-            "{}",
-            opened
-                .devices
-                .nothing_found_hint("FPGA design with a Quad SPI flash")
-        ),
-        many => {
-            let list: Vec<String> = many
-                .iter()
-                .map(|(d, _)| format!("{} at {}", d.name(), d.location))
-                .collect();
-            bail!(
-                "{} designs with a Quad SPI flash are open ({}); select one with -d <location>",
-                many.len(),
-                list.join(", ")
-            )
-        }
-    }
-}
-
-fn load(path: &PathBuf) -> anyhow::Result<LoadedBitstream> {
-    LoadedBitstream::load_file(path).with_context(|| format!("cannot load {}", path.display()))
-}
-
-fn do_program(
-    args: &Args,
-    path: &PathBuf,
-    design: &IdentifiedDesign,
-    flash: &mut SpiFlash,
-) -> anyhow::Result<()> {
-    let file = load(path)?;
-    let parsed = file.parse();
-    let name = path.display();
-    if !parsed.is_valid() {
-        let why = parsed
-            .error()
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| "no end of configuration (DESYNC) found".into());
-        if !args.force {
-            bail!("{name} is not a valid bitstream ({why}); nothing was erased (use --force to program it anyway)");
-        }
-        println!(
-            "Warning: {name} is not a valid bitstream ({why}); programming it because of --force"
-        );
-    }
-    let part = design.design.info().fpga_part;
-    let expected = idcode_for_part(part);
-    match (parsed.idcode(), expected) {
-        (Some(found), Some(want)) if found != want => {
-            let found_name = device_name(found).unwrap_or("an unknown device");
-            let msg = format!(
-                "{name} is for {found_name} (IDCODE 0x{found:08X}) but {} has a {part} (IDCODE 0x{want:08X})",
-                design.name()
-            );
-            if !args.force {
-                bail!("{msg}; nothing was erased (use --force to program it anyway)");
-            }
-            println!("Warning: {msg}; programming it because of --force");
-        }
-        (None, _) if !args.force => {
-            bail!("{name} has no IDCODE write, so it cannot be checked against {}; nothing was erased (use --force to program it anyway)", design.name());
-        }
-        _ => {}
-    }
-    let image = file.payload();
-    let offset = args.offset.unwrap_or(0);
-    let size = flash.info().size_bytes;
-    if offset
-        .checked_add(image.len() as u64)
-        .is_none_or(|e| e > size)
-    {
-        bail!(
-            "{name}: {} bytes at 0x{offset:x} do not fit in the {size}-byte flash; nothing was erased",
-            image.len()
-        );
-    }
-    println!(
-        "Programming {} bytes from {name} at flash address 0x{offset:x}",
-        image.len()
-    );
-    let summary = program_image(flash, offset, image, progress().as_mut())
-        .with_context(|| format!("programming {name} failed"))?;
-    println!(
-        "Sectors erased: {}  Pages written: {}  Bytes verified: {}",
-        summary.sectors_erased, summary.pages_written, summary.bytes_verified
-    );
-    Ok(())
-}
-
-fn do_verify(args: &Args, path: &PathBuf, flash: &mut SpiFlash) -> anyhow::Result<()> {
-    let file = load(path)?;
-    let image = file.payload();
-    let offset = args.offset.unwrap_or(0);
-    let s = verify_image(flash, offset, image, progress().as_mut())
-        .with_context(|| format!("verifying {} failed", path.display()))?;
-    match s.first_mismatch {
-        None => {
-            println!(
-                "Verified {} bytes of {} at flash address 0x{offset:x}: identical",
-                s.bytes_compared,
-                path.display()
-            );
-            Ok(())
-        }
-        Some((at, found, expected)) => bail!(
-            "verify of {} failed: {} of {} bytes differ, first at flash address 0x{at:x} (flash 0x{found:02x}, file 0x{expected:02x})",
-            path.display(),
-            s.mismatches,
-            s.bytes_compared
-        ),
-    }
-}
-
-fn range(args: &Args, flash: &SpiFlash) -> anyhow::Result<(u64, u64)> {
-    let size = flash.info().size_bytes;
-    let offset = args.offset.unwrap_or(0);
-    if offset >= size {
-        bail!("offset 0x{offset:x} is beyond the {size}-byte flash");
-    }
-    let length = args.length.unwrap_or(size - offset);
-    if length == 0 || offset.checked_add(length).is_none_or(|e| e > size) {
-        bail!("range 0x{offset:x}+0x{length:x} is not within the {size}-byte flash");
-    }
-    Ok((offset, length))
-}
-
-fn do_dump(args: &Args, path: &PathBuf, flash: &mut SpiFlash) -> anyhow::Result<()> {
-    let (offset, length) = range(args, flash)?;
-    let data = read_range(flash, offset, length, progress().as_mut()).context("reading flash")?;
-    std::fs::write(path, &data).with_context(|| format!("cannot write {}", path.display()))?;
-    println!(
-        "Wrote {length} bytes from flash address 0x{offset:x} to {}",
-        path.display()
-    );
-    Ok(())
-}
-
-fn do_erase(args: &Args, design: &IdentifiedDesign, flash: &mut SpiFlash) -> anyhow::Result<()> {
-    let (offset, length) = range(args, flash)?;
-    if !args.yes && std::io::stdin().is_terminal() {
-        print!(
-            "Erase {length} bytes at flash address 0x{offset:x} of {} at {}? Type 'yes' to continue (or pass --yes): ",
-            design.name(),
-            design.location
-        );
-        std::io::stdout().flush().ok();
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer).ok();
-        if answer.trim() != "yes" {
-            bail!("not erased");
-        }
-    }
-    let s = erase_range(flash, offset, length, progress().as_mut()).context("erase failed")?;
-    println!(
-        "Sectors erased: {}  Sectors already blank: {}",
-        s.sectors_erased, s.sectors_already_blank
-    );
-    Ok(())
-}
-
-fn run(args: Args) -> anyhow::Result<()> {
-    let opened = open_designs(&args.device)?;
-    let action =
-        args.dump.is_some() || args.program.is_some() || args.verify.is_some() || args.erase;
-    if !action {
-        if opened.designs.iter().all(|d| d.quad_spi.is_none()) {
-            bail!(
-                "{}",
-                opened
-                    .devices
-                    .nothing_found_hint("FPGA design with a Quad SPI flash")
-            );
-        }
-        return report_all(&opened);
-    }
-    let (design, device) = single_design(&opened)?;
-    let mut flash = open_flash(design, device)?;
-    println!(
-        "{} at {}: {} ({} bytes)",
-        design.name(),
-        design.location,
-        flash.info().name(),
-        flash.info().size_bytes
-    );
-    if let Some(path) = &args.program {
-        do_program(&args, path, design, &mut flash)
+fn request(args: &Args) -> FlashRequest {
+    let action = if let Some(path) = &args.dump {
+        FlashAction::Dump(path.clone())
+    } else if let Some(path) = &args.program {
+        FlashAction::Program(path.clone())
     } else if let Some(path) = &args.verify {
-        do_verify(&args, path, &mut flash)
-    } else if let Some(path) = &args.dump {
-        do_dump(&args, path, &mut flash)
+        FlashAction::Verify(path.clone())
+    } else if args.erase {
+        FlashAction::Erase
     } else {
-        do_erase(&args, design, &mut flash)
+        FlashAction::Report
+    };
+    FlashRequest {
+        action,
+        offset: args.offset,
+        length: args.length,
+        force: args.force,
     }
 }
 
 fn main() -> std::process::ExitCode {
     let args: Args = cli::parse();
-    cli::run(|| run(args))
+    cli::run(|| {
+        let opened = open_designs(&args.device)?;
+        let mut ask = ask_on_terminal;
+        let confirmation = if args.yes {
+            Confirmation::Given
+        } else if std::io::stdin().is_terminal() {
+            Confirmation::Ask(&mut ask)
+        } else {
+            Confirmation::Unavailable
+        };
+        let mut stdout = std::io::stdout().lock();
+        let mut stderr = std::io::stderr();
+        let mut progress = progress();
+        let mut output = FlasherOutput {
+            out: &mut stdout,
+            diagnostics: &mut stderr,
+            progress: progress.as_mut(),
+        };
+        run_flasher(&opened, &request(&args), confirmation, &mut output)?;
+        Ok(())
+    })
 }

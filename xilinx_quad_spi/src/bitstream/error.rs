@@ -177,8 +177,12 @@ pub enum LoadError {
         /// The OS error.
         io: io::Error,
     },
-    /// The file is 4 GiB or larger: configuration addressing is 32-bit.
-    #[error("File size exceeds 32 bit addressing: {path} is {size} bytes")]
+    /// The file is larger than [`super::load::MAX_FILE_BYTES`] (a device such as
+    /// /dev/zero is read up to the limit).
+    #[error(
+        "{path} is larger than the {}-byte limit for a bitstream file (at least {size} bytes)",
+        super::load::MAX_FILE_BYTES
+    )]
     TooLarge {
         /// File path.
         path: String,

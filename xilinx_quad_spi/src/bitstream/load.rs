@@ -1,6 +1,7 @@
 //! Loading a bitstream file: format detection (Intel HEX, `.bit`, raw `.bin`) and
 //! extraction of the configuration payload that goes into flash.
 
+use std::io::Read;
 use std::path::Path;
 
 use super::bit_header::{is_bit_file, parse_bit_header, BitHeader};
@@ -32,6 +33,11 @@ pub struct LoadedBitstream {
     payload_start: usize,
 }
 
+/// The largest bitstream file read: room for an Intel HEX file of the largest supported
+/// flash (128 MiB of data is about 360 MiB of HEX text). Reading stops there, so a device
+/// file such as /dev/zero gives an error instead of filling memory.
+pub const MAX_FILE_BYTES: u64 = 512 << 20;
+
 /// Whether the name has an Intel HEX extension (`.mcs`, `.hex`), in any case.
 fn has_hex_extension(name: &str) -> bool {
     Path::new(name)
@@ -49,11 +55,22 @@ impl LoadedBitstream {
             path: name.clone(),
             io,
         };
-        let size = std::fs::metadata(path).map_err(io)?.len();
-        if size >= 1 << 32 {
+        let file = std::fs::File::open(path).map_err(io)?;
+        let size = file.metadata().map_err(io)?.len();
+        if size > MAX_FILE_BYTES {
             return Err(LoadError::TooLarge { path: name, size });
         }
-        let bytes = std::fs::read(path).map_err(io)?;
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            // A file that grows, or a device without a size.
+            return Err(LoadError::TooLarge {
+                path: name,
+                size: bytes.len() as u64,
+            });
+        }
         Self::from_bytes(bytes, &name)
     }
 

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use identify_design::open_designs;
 use command_line::{cli, DeviceArgs};
+use identify_design::open_designs;
 use vfio_access::PciLocation;
 use xilinx_xadc::{format_temperature, read_samples};
 

@@ -10,13 +10,13 @@ use xilinx_xadc::{format_samples, read_samples};
 
 #[derive(Parser, Debug)]
 #[command(about = "Display the XADC values of the identified FPGA designs")]
-struct Cli {
+struct Args {
     #[command(flatten)]
     device: DeviceArgs,
 }
 
 fn main() -> ExitCode {
-    let args: Cli = cli::parse();
+    let args: Args = cli::parse();
     cli::run(|| {
         let opened = open_designs(&args.device)?;
         let mut out = std::io::stdout().lock();
