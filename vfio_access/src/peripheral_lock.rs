@@ -594,7 +594,8 @@ mod tests {
         loop {
             line.clear();
             assert_ne!(out.read_line(&mut line).unwrap(), 0, "child ended first");
-            if line.trim() == "LOCKED" {
+            // The harness may print "test <name> ... " on the same line first.
+            if line.trim_end().ends_with("LOCKED") {
                 break;
             }
         }
