@@ -5,14 +5,14 @@
 //! - [`identify`]: identification of opened devices (fact sheet section 3).
 //! - [`record`]: the per-design record: (BAR, offset) frames the IP tools map.
 //! - [`open`]: opening real devices or, under `--sim`, simulated boards.
-//! - [`dma_channels`], [`timestamp`], [`display`]: what the tools print.
+//! - [`timestamp`], [`display`]: what the tools print (the DMA channel table comes from
+//!   `xdma_registers`).
 //!
 //! Differences from the original: no limit of four devices; location filters parse the
 //! domain as hex (it was parsed as decimal).
 
 pub mod designs;
 pub mod display;
-pub mod dma_channels;
 pub mod identify;
 pub mod open;
 pub mod record;
