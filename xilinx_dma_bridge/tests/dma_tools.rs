@@ -219,7 +219,7 @@ fn corrupted_word_is_caught_by_each_verifier() {
         Some("corrupt_word:c2h1@5"),
     );
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("  0000:15:00.0 C2H channel 1 failure : word[5] actual=0x9dad1afc expected=0x6252e503\n"), "{out}");
+    assert!(out.contains("  0000:15:00.0 C2H channel 1 failure : word[5] actual=0x9dad1afc expected=0x6252e503 in lap 1\n"), "{out}");
     assert!(out.ends_with("\nOverall FAIL\n"));
 }
 

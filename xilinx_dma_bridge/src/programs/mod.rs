@@ -1,11 +1,12 @@
 //! The logic of the DMA test programs; each `src/bin/*.rs` only parses its options and
-//! calls one of these.
+//! calls one of these with the writer its report goes to.
 //!
 //! - [`dma_bridge`]: `test_dma_bridge`, the ring-driver tests over channel combinations.
 //! - [`parallel_streams`]: `test_dma_bridge_parallel_streams`, every stream pair at once.
 //! - [`descriptor_credits`]: `test_dma_descriptor_credits`, raw credit-gated rings.
 //! - [`legacy_memory`]: the design walk of `test_ddr` and `time_dma_blkram`.
-//! - [`opening`]: opening and identifying the devices; [`verdict`]: pass/fail exit status.
+//! - [`opening`]: opening and identifying the devices; [`verdict`]: PASS, FAIL, nothing
+//!   tested, and their exit status.
 
 pub mod descriptor_credits;
 pub mod dma_bridge;
@@ -13,3 +14,16 @@ pub mod legacy_memory;
 pub mod opening;
 pub mod parallel_streams;
 pub mod verdict;
+
+use self::opening::OpenDevicesError;
+
+/// Why a DMA tool could not reach a verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error(transparent)]
+    Open(#[from] OpenDevicesError),
+    #[error("writing the report")]
+    Output(#[from] std::io::Error),
+    #[error("worker thread panicked")]
+    WorkerPanicked,
+}
