@@ -188,7 +188,12 @@ pub fn run(
     }
     let mut pairs = worker.join().map_err(|_| ToolError::WorkerPanicked)?;
 
-    for p in pairs.iter_mut().filter(|p| !p.failed()) {
+    // A pair stopped by another pair's failure before it received anything has nothing
+    // to verify.
+    for p in pairs
+        .iter_mut()
+        .filter(|p| !p.failed() && p.c2h_completed > 0)
+    {
         let buffers = p.c2h_completed.min(n);
         let words = (buffers * bytes_per_buffer / 4) as usize;
         let mut expected = p.pattern_start;
