@@ -5,6 +5,7 @@
 //! - [`args`]: the device options every tool flattens; [`cli`]: one-line errors.
 //! - [`Session`]: opens real devices ([`real`]) or simulated ones ([`sim`]).
 //! - [`Device`]: BARs as [`Mmio`] windows, config space, reset, DMA buffers.
+//! - [`peripheral_lock`]: cross-process locks on one peripheral of a device.
 //! - [`iova`]: IOVA allocation; [`dma`]: DMA buffers; [`timing`]: transfer rates.
 
 pub mod args;
@@ -20,6 +21,7 @@ pub mod iova;
 pub mod location;
 pub mod mmio;
 pub mod multiprocess;
+pub mod peripheral_lock;
 pub mod real;
 mod session;
 pub mod signals;

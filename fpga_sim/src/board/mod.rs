@@ -18,6 +18,7 @@ pub mod placement;
 pub mod spec;
 
 use std::any::Any;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -67,6 +68,8 @@ pub struct Board {
     block_ram: Option<Arc<BlockRamStore>>,
     unimplemented: AtomicU64,
     last_stray: Mutex<Option<StrayAccess>>,
+    /// Where the state files (and peripheral lock files) live.
+    state_dir: PathBuf,
 }
 
 impl std::fmt::Debug for Board {
@@ -159,6 +162,10 @@ impl Board {
             block_ram,
             unimplemented: AtomicU64::new(0),
             last_stray: Mutex::new(None),
+            state_dir: options
+                .state_dir
+                .clone()
+                .unwrap_or_else(crate::persist::sim_state_dir),
         })
     }
 
@@ -306,6 +313,10 @@ impl SimDevice for Board {
             m.set_bus_master(enabled);
         }
     }
+
+    fn state_dir(&self) -> Option<PathBuf> {
+        Some(self.state_dir.clone())
+    }
 }
 
 #[cfg(test)]
@@ -330,6 +341,8 @@ mod tests {
         assert_eq!(b.read(0, 0x2000, AccessWidth::U32), 0xC131_0A5B);
         assert_eq!(b.read(2, 0x0000, AccessWidth::U32) >> 20, 0x1FC);
         assert_eq!(b.unimplemented_accesses(), 0);
+        // Lock files go where the state files are (vfio_access::peripheral_lock).
+        assert_eq!(b.state_dir(), Some(dir.path().to_path_buf()));
         assert_eq!(b.read(0, 0x3000, AccessWidth::U32), 0xffff_ffff);
         b.write(0, 0x3004, AccessWidth::U32, 1);
         assert_eq!(b.unimplemented_accesses(), 2);

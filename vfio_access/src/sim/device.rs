@@ -1,6 +1,7 @@
 //! The simulated-device seam: what a device model (in `fpga_sim`) implements so that it
 //! can be opened through the same API as a real VFIO device.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::filter::PciIdentity;
@@ -45,6 +46,11 @@ pub trait SimDevice: Send + Sync {
     }
     /// Bus mastering was switched on or off in the command register.
     fn set_bus_master(&self, _enabled: bool) {}
+    /// The directory the model keeps its persistent state in, where its peripheral lock
+    /// files go too (crate::peripheral_lock). None: the model keeps no state.
+    fn state_dir(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// A simulated device placed at a PCI location in an IOMMU group.
