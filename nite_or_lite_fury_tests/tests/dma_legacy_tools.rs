@@ -2,11 +2,20 @@
 
 use std::process::Command;
 
-fn run(exe: &str, args: &[&str], fault: Option<&str>) -> (String, i32) {
+/// A command for `exe` with no simulation from the environment and its own simulated
+/// state directory (where the DMA channel locks live), which `state` keeps.
+fn command(exe: &str, state: &tempfile::TempDir) -> Command {
     let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .env_remove("FPGA_SIO_SIM")
-        .env_remove("FPGA_SIM_XDMA_FAULT");
+    cmd.env_remove("FPGA_SIO_SIM")
+        .env_remove("FPGA_SIM_XDMA_FAULT")
+        .env("FPGA_SIO_SIM_DIR", state.path());
+    cmd
+}
+
+fn run(exe: &str, args: &[&str], fault: Option<&str>) -> (String, i32) {
+    let state = tempfile::tempdir().expect("state dir");
+    let mut cmd = command(exe, &state);
+    cmd.args(args);
     if let Some(f) = fault {
         cmd.env("FPGA_SIM_XDMA_FAULT", f);
     }
@@ -124,17 +133,41 @@ fn golden_descriptor_sizes_for_the_whole_ddr() {
 #[test]
 fn sizes_and_counts_that_would_test_nothing_are_refused() {
     for (exe, args, message) in [
-        (TEST_DDR, &["--iterations", "0"][..], "Invalid iterations 0 (must be at least 1)"),
-        (TEST_DDR, &["--ddr-size-limit", "0"][..], "Invalid ddr_size_limit 0 (must be at least 4)"),
-        (TEST_DDR, &["-a", "0"][..], "Invalid min_size_alignment 0 (must be at least 1)"),
-        (TIME_BLKRAM, &["--iterations", "0"][..], "Invalid iterations 0 (must be at least 1)"),
-        (TIME_BLKRAM, &["--memory-size-limit", "3"][..], "Invalid memory_size_limit 3 (must be at least 4)"),
-        (TIME_BLKRAM, &["--timeout-seconds", "inf"][..], "must be finite"),
+        (
+            TEST_DDR,
+            &["--iterations", "0"][..],
+            "Invalid iterations 0 (must be at least 1)",
+        ),
+        (
+            TEST_DDR,
+            &["--ddr-size-limit", "0"][..],
+            "Invalid ddr_size_limit 0 (must be at least 4)",
+        ),
+        (
+            TEST_DDR,
+            &["-a", "0"][..],
+            "Invalid min_size_alignment 0 (must be at least 1)",
+        ),
+        (
+            TIME_BLKRAM,
+            &["--iterations", "0"][..],
+            "Invalid iterations 0 (must be at least 1)",
+        ),
+        (
+            TIME_BLKRAM,
+            &["--memory-size-limit", "3"][..],
+            "Invalid memory_size_limit 3 (must be at least 4)",
+        ),
+        (
+            TIME_BLKRAM,
+            &["--timeout-seconds", "inf"][..],
+            "must be finite",
+        ),
     ] {
-        let out = Command::new(exe)
+        let state = tempfile::tempdir().expect("state dir");
+        let out = command(exe, &state)
             .arg("--sim")
             .args(args)
-            .env_remove("FPGA_SIO_SIM")
             .output()
             .expect("tool runs");
         let err = String::from_utf8_lossy(&out.stderr);
@@ -148,7 +181,10 @@ fn sizes_and_counts_that_would_test_nothing_are_refused() {
 #[test]
 fn no_board_to_test_is_one_line_and_exit_1() {
     for (exe, what) in [
-        (TEST_DDR, "test_ddr: no NiteFury or LiteFury Project-0 board found ("),
+        (
+            TEST_DDR,
+            "test_ddr: no NiteFury or LiteFury Project-0 board found (",
+        ),
         (TIME_BLKRAM, "time_dma_blkram: no dma_blkram design found ("),
     ] {
         // A -d that names no board, and boards of the wrong designs.
@@ -156,20 +192,17 @@ fn no_board_to_test_is_one_line_and_exit_1() {
             &["--sim", "-d", "0000:99:00.0"][..],
             &["--sim=TEF1001_dma_ddr3@0000:03:00.0"][..],
         ] {
-            let out = Command::new(exe)
-                .args(args)
-                .env_remove("FPGA_SIO_SIM")
-                .output()
-                .expect("tool runs");
+            let state = tempfile::tempdir().expect("state dir");
+            let out = command(exe, &state).args(args).output().expect("tool runs");
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(1), "{err}");
             assert_eq!(err.lines().count(), 1, "{err}");
             assert!(err.starts_with(what), "{err}");
         }
     }
-    let out = Command::new(TEST_DDR)
+    let state = tempfile::tempdir().expect("state dir");
+    let out = command(TEST_DDR, &state)
         .args(["--sim", "-d", "0000:99:00.0"])
-        .env_remove("FPGA_SIO_SIM")
         .output()
         .expect("tool runs");
     assert!(

@@ -107,7 +107,13 @@ pub fn run_legacy_test(
             return Ok(false);
         }
     };
-    let mut c2h = match init(&mut sub, DmaDirection::C2H, t.c2h_channel, &c2h_data, c2h_len) {
+    let mut c2h = match init(
+        &mut sub,
+        DmaDirection::C2H,
+        t.c2h_channel,
+        &c2h_data,
+        c2h_len,
+    ) {
         Ok(x) => x,
         Err(e) => {
             writeln!(out, "{e}")?;
@@ -148,10 +154,10 @@ pub fn run_legacy_test(
                 progress.write_line(
                     out,
                     &format!(
-                    "{} word[{}] actual=0x{:x} expected=0x{:x}",
-                    t.memory_name,
-                    at / 4 + m.index,
-                    m.actual,
+                        "{} word[{}] actual=0x{:x} expected=0x{:x}",
+                        t.memory_name,
+                        at / 4 + m.index,
+                        m.actual,
                         m.expected
                     ),
                 )?;

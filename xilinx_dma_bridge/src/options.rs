@@ -136,6 +136,9 @@ mod tests {
     fn lower_bounds() {
         let p = c_int_at_least_parser("iterations", 1);
         assert_eq!(p("0x10"), Ok(16));
-        assert_eq!(p("0"), Err("Invalid iterations 0 (must be at least 1)".into()));
+        assert_eq!(
+            p("0"),
+            Err("Invalid iterations 0 (must be at least 1)".into())
+        );
     }
 }

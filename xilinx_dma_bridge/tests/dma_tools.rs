@@ -4,9 +4,10 @@
 
 mod common;
 
-use std::process::Command;
+use std::io::Read;
+use std::process::{Child, ChildStdout, Command, Stdio};
 
-use common::run_tool;
+use common::{run_tool, run_tool_in, tool_command};
 
 const BRIDGE: &str = env!("CARGO_BIN_EXE_test_dma_bridge");
 const PARALLEL: &str = env!("CARGO_BIN_EXE_test_dma_bridge_parallel_streams");
@@ -282,22 +283,20 @@ fn parallel_streams_on_default_boards() {
 
 #[test]
 fn parallel_streams_stops_on_sigint_with_statistics() {
-    let mut child = Command::new(PARALLEL)
+    let state = tempfile::tempdir().expect("state dir");
+    let mut child = tool_command(PARALLEL, state.path())
         .args([
             "--sim=NiteFury_dma_stream_loopback",
             "--stream_mapping_size",
             "0x100000",
         ])
-        .env_remove("FPGA_SIO_SIM")
-        .env_remove("FPGA_SIM_XDMA_FAULT")
-        .stdout(std::process::Stdio::piped())
+        .stdout(Stdio::piped())
         .spawn()
         .expect("spawn");
     let mut stdout = child.stdout.take().expect("stdout");
     // Wait until the test runs, then interrupt it.
     let mut seen = String::new();
     let mut buf = [0u8; 4096];
-    use std::io::Read;
     while !seen.contains("Press Ctrl-C to stop test") {
         let n = stdout.read(&mut buf).expect("read");
         assert!(n > 0, "{seen}");
@@ -460,7 +459,11 @@ fn sizes_that_used_to_panic_are_clear_errors() {
         run_all(BRIDGE, &a, None)
     };
     let r = with(&["--card-memory-limit", "0"]);
-    assert_one_line_error(&r, 1, "Invalid card_memory_limit 0 (must be at least one word, 4)");
+    assert_one_line_error(
+        &r,
+        1,
+        "Invalid card_memory_limit 0 (must be at least one word, 4)",
+    );
     for size in ["1", "2", "3"] {
         let r = with(&["--max-buffer-size", size]);
         assert_one_line_error(&r, 1, &format!("Invalid max_buffer_size {size}"));
@@ -489,19 +492,127 @@ fn nothing_tested_is_a_failure_with_one_line_saying_why() {
         assert!(!r.stdout.contains("Overall"), "{}", r.stdout);
     }
     // Designs present, but none the enabled tests apply to.
-    let r = run_all(BRIDGE, &["--sim=dma_blkram", "--enabled-tests", "stream_fixed_buffers"], None);
+    let r = run_all(
+        BRIDGE,
+        &[
+            "--sim=dma_blkram",
+            "--enabled-tests",
+            "stream_fixed_buffers",
+        ],
+        None,
+    );
     assert_eq!(r.code, 1);
     assert_eq!(r.stderr, "test_dma_bridge: no design with DMA channels for the enabled tests found (simulated boards: dma_blkram at 0000:01:00.0; enabled tests: stream_fixed_buffers)\n");
     assert!(!r.stdout.contains("Overall PASS"));
     // Options that select nothing to test.
     for (args, message) in [
-        (&["--enabled-tests", ""][..], "enabled_tests names no test (nothing would be tested): ''\n"),
-        (&["--max-channel-combinations", "0"][..], "Invalid max_channel_combinations 0 (nothing would be tested)\n"),
-        (&["--iterations", "0"][..], "Invalid iterations 0 (nothing would be tested)\n"),
+        (
+            &["--enabled-tests", ""][..],
+            "enabled_tests names no test (nothing would be tested): ''\n",
+        ),
+        (
+            &["--max-channel-combinations", "0"][..],
+            "Invalid max_channel_combinations 0 (nothing would be tested)\n",
+        ),
+        (
+            &["--iterations", "0"][..],
+            "Invalid iterations 0 (nothing would be tested)\n",
+        ),
     ] {
         let mut a = vec!["--sim=dma_blkram"];
         a.extend_from_slice(args);
         let r = run_all(BRIDGE, &a, None);
         assert_eq!((r.code, r.stdout.as_str()), (1, message), "{args:?}");
     }
+}
+
+/// Starts `test_dma_bridge_parallel_streams` with `args` in `state_dir` and waits until it
+/// runs (its DMA channels locked).
+fn start_parallel(args: &[&str], state_dir: &std::path::Path) -> (Child, ChildStdout, String) {
+    let mut child = tool_command(PARALLEL, state_dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("Press Ctrl-C to stop test") {
+        let n = stdout.read(&mut buf).expect("read");
+        assert!(n > 0, "{seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    (child, stdout, seen)
+}
+
+#[test]
+fn a_dma_channel_has_one_user_at_a_time_across_processes() {
+    let state = tempfile::tempdir().expect("state dir");
+    let board = "--sim=TEF1001_dma_stream_loopback";
+    let pair_0 = ["--stream-device", "0000:15:00.0,0"];
+    let small = ["--stream-mapping-size", "0x100000"];
+    // The first user holds H2C 0 and C2H 1 of 0000:15:00.0 until interrupted.
+    let first: Vec<&str> = [board]
+        .iter()
+        .chain(&pair_0)
+        .chain(&small)
+        .copied()
+        .collect();
+    let (mut holder, mut holder_out, _) = start_parallel(&first, state.path());
+    let refused = format!(
+        "error: 0000:15:00.0 (10ee:7024): the dma-h2c-0 is in use by PID {}\n",
+        holder.id()
+    );
+
+    // A second user of the same channels is refused at once, with one line.
+    let mut second = first.clone();
+    second.extend(["--duration", "0"]);
+    let r = run_tool_in(PARALLEL, &second, None, state.path());
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.stderr, refused);
+    assert!(!r.stdout.contains("Overall"), "{}", r.stdout);
+    // So is test_dma_bridge, which would drive every channel of the board, before it
+    // tests anything.
+    let r = run_tool_in(BRIDGE, &[board, "--iterations", "1"], None, state.path());
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (1, refused.as_str()),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("TEST"), "{}", r.stdout);
+    // And the credits test (H2C 0 is its credit increment channel).
+    let credits = env!("CARGO_BIN_EXE_test_dma_descriptor_credits");
+    let r = run_tool_in(credits, &[board], None, state.path());
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (1, refused.as_str()),
+        "{}",
+        r.stdout
+    );
+
+    // The other pair (H2C 1, C2H 0) is free: both users pass.
+    let other: Vec<&str> = [
+        board,
+        "--stream-device",
+        "0000:15:00.0,1",
+        "--duration",
+        "0",
+    ]
+    .iter()
+    .chain(&small)
+    .copied()
+    .collect();
+    let r = run_tool_in(PARALLEL, &other, None, state.path());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.ends_with("\nOverall PASS\n"), "{}", r.stdout);
+
+    nix_kill(holder.id());
+    let mut rest = String::new();
+    holder_out.read_to_string(&mut rest).expect("read");
+    assert!(holder.wait().expect("wait").success(), "{rest}");
+    assert!(rest.ends_with("\nOverall PASS\n"), "{rest}");
+    // Released when the holder exits.
+    let r = run_tool_in(PARALLEL, &second, None, state.path());
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }

@@ -5,12 +5,14 @@ use std::io::Write;
 
 use vfio_access::DeviceArgs;
 
+use super::channel_locks::ChannelLocks;
 use super::opening::{open_designs, search_scope};
 use super::verdict::Verdict;
 use super::ToolError;
 use crate::designs::{dma_designs, DmaDesign};
 use crate::legacy_test::{run_legacy_test, LegacyTest};
 use crate::progress::Progress;
+use crate::DmaDirection;
 
 /// Runs the legacy test on every design `select` returns a test for (`select` writes the
 /// design's `Testing ...` line to the writer it is given), writing the test's lines to
@@ -31,6 +33,14 @@ pub fn run_on_selected_designs(
             continue;
         };
         tested += 1;
+        let mut locks = ChannelLocks::default();
+        locks.lock(
+            d.device,
+            [
+                (DmaDirection::H2C, test.h2c_channel),
+                (DmaDirection::C2H, test.c2h_channel),
+            ],
+        )?;
         passed &= run_legacy_test(d.device, &test, out, progress)?;
     }
     if tested == 0 {
@@ -83,25 +93,35 @@ mod tests {
         }
     }
 
+    /// Simulated boards of this test process keep their state (and the DMA channel
+    /// locks) in a directory of their own, not in the user's.
+    fn private_sim_state_dir() {
+        static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+        let dir = DIR.get_or_init(|| tempfile::tempdir().expect("state dir"));
+        std::env::set_var("FPGA_SIO_SIM_DIR", dir.path());
+    }
+
     #[test]
     fn progress_covers_every_phase_of_every_iteration() {
+        private_sim_state_dir();
         let args = Args::parse_from(["test", "--sim=Nitefury_Project-0"]);
         let mut recorder = Recorder::default();
         let mut out = Vec::new();
-        let verdict = run_on_selected_designs(&args.device, "DDR", &mut out, &mut recorder, |d, _| {
-            Ok(Some(LegacyTest {
-                memory_name: "DDR",
-                bar_index: d.bridge.bar,
-                memory_size: 0x4000,
-                h2c_channel: 0,
-                c2h_channel: 0,
-                min_size_alignment: 1,
-                c2h_one_page: true,
-                pass_every_iteration: true,
-                iterations: Some(2),
-                timeout: Some(Duration::from_secs(10)),
-            }))
-        });
+        let verdict =
+            run_on_selected_designs(&args.device, "DDR", &mut out, &mut recorder, |d, _| {
+                Ok(Some(LegacyTest {
+                    memory_name: "DDR",
+                    bar_index: d.bridge.bar,
+                    memory_size: 0x4000,
+                    h2c_channel: 0,
+                    c2h_channel: 0,
+                    min_size_alignment: 1,
+                    c2h_one_page: true,
+                    pass_every_iteration: true,
+                    iterations: Some(2),
+                    timeout: Some(Duration::from_secs(10)),
+                }))
+            });
         assert!(matches!(verdict, Ok(Verdict::Pass)));
         assert_eq!(recorder.total, 2 * 3 * 0x4000);
         assert_eq!(recorder.done, recorder.total);
@@ -122,16 +142,16 @@ mod tests {
 
     #[test]
     fn no_selected_design_is_nothing_tested() {
+        private_sim_state_dir();
         let args = Args::parse_from(["test", "--sim=TEF1001_dma_ddr3@0000:03:00.0"]);
         let mut out = Vec::new();
         let verdict =
-            run_on_selected_designs(&args.device, "DDR", &mut out, &mut NoProgress, |_, _| Ok(None));
+            run_on_selected_designs(&args.device, "DDR", &mut out, &mut NoProgress, |_, _| {
+                Ok(None)
+            });
         assert_eq!(
             verdict.unwrap(),
-            Verdict::nothing_tested(
-                "DDR",
-                "simulated boards: TEF1001_dma_ddr3 at 0000:03:00.0"
-            )
+            Verdict::nothing_tested("DDR", "simulated boards: TEF1001_dma_ddr3 at 0000:03:00.0")
         );
         assert!(out.is_empty());
     }

@@ -6,8 +6,9 @@
 //! - [`descriptor_credits`]: `test_dma_descriptor_credits`, raw credit-gated rings.
 //! - [`legacy_memory`]: the design walk of `test_ddr` and `time_dma_blkram`.
 //! - [`opening`]: opening and identifying the devices; [`verdict`]: PASS, FAIL, nothing
-//!   tested, and their exit status.
+//!   tested, and their exit status; [`channel_locks`]: one user per DMA channel.
 
+pub mod channel_locks;
 pub mod descriptor_credits;
 pub mod dma_bridge;
 pub mod legacy_memory;
@@ -22,6 +23,9 @@ use self::opening::OpenDevicesError;
 pub enum ToolError {
     #[error(transparent)]
     Open(#[from] OpenDevicesError),
+    /// A DMA channel is in use by another process (or its lock file cannot be used).
+    #[error(transparent)]
+    ChannelLock(#[from] vfio_access::peripheral_lock::PeripheralLockError),
     #[error("writing the report")]
     Output(#[from] std::io::Error),
     #[error("worker thread panicked")]

@@ -267,7 +267,11 @@ mod tests {
             r.report(t).unwrap();
             assert_eq!(r.ready(), None);
         }
-        assert_eq!(reported, [0, 1, 2, 0, 1, 2, 0], "round the ring, lap after lap");
+        assert_eq!(
+            reported,
+            [0, 1, 2, 0, 1, 2, 0],
+            "round the ring, lap after lap"
+        );
         assert_eq!(r.started(), 0, "software started nothing");
     }
 

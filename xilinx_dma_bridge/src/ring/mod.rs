@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vfio_access::{Device, DmaBuffer};
+use xdma_registers::descriptor::stream_writeback;
 use xdma_registers::descriptor::{
     completed_count, descriptors_for, stream_writeback::StreamWriteback, Descriptor,
     DescriptorFlags, DESCRIPTOR_BYTES, MAX_DESCRIPTOR_LEN, MAX_LENGTH_FIELD,
 };
-use xdma_registers::descriptor::stream_writeback;
 use xdma_registers::register_map::MAX_CREDITS;
 use xdma_registers::{map_dma_window, ChannelBlocks, DmaDirection};
 
@@ -221,7 +221,15 @@ impl DmaChannel {
 
     /// Writes descriptor `index` of the ring for `length` bytes at host IOVA `host` and
     /// card offset `card` (memory mapped only), linked to the next index.
-    fn write_descriptor(&self, ring: &Ring, index: u32, length: u64, host: u64, card: u64, eop: bool) {
+    fn write_descriptor(
+        &self,
+        ring: &Ring,
+        index: u32,
+        length: u64,
+        host: u64,
+        card: u64,
+        eop: bool,
+    ) {
         let card = match self.config.interface {
             ChannelInterface::MemoryMapped {
                 card_memory_base, ..
@@ -229,9 +237,10 @@ impl DmaChannel {
             ChannelInterface::Stream => 0,
         };
         let (source, destination) = match (self.config.direction, &ring.stream_writebacks) {
-            (DmaDirection::C2H, Some(wb)) => {
-                (wb.iova + u64::from(index) * stream_writeback::BYTES as u64, host)
-            }
+            (DmaDirection::C2H, Some(wb)) => (
+                wb.iova + u64::from(index) * stream_writeback::BYTES as u64,
+                host,
+            ),
             (DmaDirection::H2C, _) => (host, card),
             (DmaDirection::C2H, None) => (card, host),
         };
@@ -479,7 +488,10 @@ impl DmaChannel {
                 // Descriptor writes must reach memory before the engine is told to fetch.
                 fence(Ordering::SeqCst);
                 ring.blocks.add_credits(credits);
-                self.deadline = self.config.timeout.and_then(|t| Instant::now().checked_add(t));
+                self.deadline = self
+                    .config
+                    .timeout
+                    .and_then(|t| Instant::now().checked_add(t));
             }
             Err(e) => self.fail(e),
         }

@@ -59,8 +59,7 @@ pub(super) fn mm_ring_test(ctx: &Ctx, bar: &Mmio, out: &mut dyn Write) -> io::Re
         h2c.stop();
         c2h.stop();
     };
-    let Some(h2c_data) = ctx.alloc("h2c_data", bytes, DmaAccess::READ, ctx.offsets[1], out)?
-    else {
+    let Some(h2c_data) = ctx.alloc("h2c_data", bytes, DmaAccess::READ, ctx.offsets[1], out)? else {
         stop_both(&h2c, &c2h);
         return Ok(false);
     };

@@ -32,6 +32,7 @@ use self::options::CreditsOptions;
 use self::raw_ring::Mapping;
 use self::register_tests::{credit_increment_test, reset_test};
 use self::stream_ring::stream_ring_test;
+use super::channel_locks::ChannelLocks;
 use super::opening::{open_designs, search_scope, OpenDevicesError};
 use super::verdict::Verdict;
 use crate::designs::{dma_designs, stream_partner, DmaDesign};
@@ -47,6 +48,8 @@ const PAGE_WORDS: u64 = PAGE / 4;
 pub enum CreditsError {
     #[error(transparent)]
     Open(#[from] OpenDevicesError),
+    #[error(transparent)]
+    ChannelLock(#[from] vfio_access::peripheral_lock::PeripheralLockError),
     #[error("writing the report")]
     Output(#[from] io::Error),
     #[error("{failed} of {total} designs failed")]
@@ -95,7 +98,11 @@ pub fn run(
     Ok(Verdict::Pass)
 }
 
-fn test_design(args: &CreditsOptions, d: &DmaDesign, out: &mut dyn Write) -> io::Result<bool> {
+fn test_design(
+    args: &CreditsOptions,
+    d: &DmaDesign,
+    out: &mut dyn Write,
+) -> Result<bool, CreditsError> {
     let offsets = args.iova_offsets.unwrap_or([0; 3]);
     if args.iova_offsets.is_some() && uses_physical_memory(d) {
         writeln!(
@@ -119,6 +126,23 @@ fn test_design(args: &CreditsOptions, d: &DmaDesign, out: &mut dyn Write) -> io:
             return Ok(false);
         }
     };
+    // The channels this design's tests drive, locked for all of them.
+    let channels = d.channels();
+    let used: Vec<(DmaDirection, u8)> = if stream {
+        (0..channels.h2c.len().min(2) as u8)
+            .flat_map(|h| {
+                [
+                    (DmaDirection::H2C, h),
+                    (DmaDirection::C2H, stream_partner(h, channels.c2h.len())),
+                ]
+            })
+            .chain([(DmaDirection::H2C, 0)])
+            .collect()
+    } else {
+        vec![(DmaDirection::H2C, 0), (DmaDirection::C2H, 0)]
+    };
+    let mut locks = ChannelLocks::default();
+    locks.lock(d.device, used)?;
     let ctx = Ctx {
         args,
         design: d,
@@ -131,7 +155,6 @@ fn test_design(args: &CreditsOptions, d: &DmaDesign, out: &mut dyn Write) -> io:
         return Ok(false);
     }
     if stream {
-        let channels = d.channels();
         let (nh, nc) = (channels.h2c.len(), channels.c2h.len());
         if nh == 0 || nc == 0 {
             writeln!(
@@ -146,7 +169,7 @@ fn test_design(args: &CreditsOptions, d: &DmaDesign, out: &mut dyn Write) -> io:
         }
         Ok(pass)
     } else {
-        mm_ring_test(&ctx, &bar, out)
+        Ok(mm_ring_test(&ctx, &bar, out)?)
     }
 }
 

@@ -113,7 +113,10 @@ impl Ring {
             destination: dst,
             next: self.descriptor_iovas[(slot + 1) % RING as usize],
         }
-        .write_to(&self.descriptors, self.ring.offset + slot * DESCRIPTOR_BYTES);
+        .write_to(
+            &self.descriptors,
+            self.ring.offset + slot * DESCRIPTOR_BYTES,
+        );
     }
 
     pub(super) fn credit(&mut self, n: u64) {

@@ -12,7 +12,11 @@ use crate::designs::DmaDesign;
 
 /// Register snapshots after open, after setting values and after a VFIO reset, which must
 /// return them all to 0.
-pub(super) fn reset_test(d: &DmaDesign, r: &ChannelBlocks, out: &mut dyn Write) -> io::Result<bool> {
+pub(super) fn reset_test(
+    d: &DmaDesign,
+    r: &ChannelBlocks,
+    out: &mut dyn Write,
+) -> io::Result<bool> {
     writeln!(out, "After VFIO open:")?;
     writeln!(out, "{}", snapshot(r).0)?;
     r.set_fetch_halted(true);

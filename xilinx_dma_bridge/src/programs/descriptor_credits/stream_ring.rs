@@ -36,12 +36,24 @@ pub(super) fn stream_ring_test(
         h2c.stop();
         c2h.stop();
     };
-    let h2c_data = ctx.alloc("h2c_data", RING * PAGE, DmaAccess::READ, ctx.offsets[1], out)?;
+    let h2c_data = ctx.alloc(
+        "h2c_data",
+        RING * PAGE,
+        DmaAccess::READ,
+        ctx.offsets[1],
+        out,
+    )?;
     let Some(h2c_data) = h2c_data else {
         stop_both(&h2c, &c2h);
         return Ok(false);
     };
-    let c2h_data = ctx.alloc("c2h_data", RING * PAGE, DmaAccess::WRITE, ctx.offsets[2], out)?;
+    let c2h_data = ctx.alloc(
+        "c2h_data",
+        RING * PAGE,
+        DmaAccess::WRITE,
+        ctx.offsets[2],
+        out,
+    )?;
     let Some(c2h_data) = c2h_data else {
         stop_both(&h2c, &c2h);
         return Ok(false);

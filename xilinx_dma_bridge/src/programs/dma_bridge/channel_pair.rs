@@ -38,8 +38,18 @@ impl ChannelPair {
         let h2c_data = alloc(h2c_bytes, DmaAccess::READ)?;
         let c2h_data = alloc(c2h_bytes, DmaAccess::WRITE)?;
         let mut descriptors = SubAllocator::new(descriptors);
-        let h2c = DmaChannel::init(d.device, h2c_config, &mut descriptors, Arc::clone(&h2c_data));
-        let c2h = DmaChannel::init(d.device, c2h_config, &mut descriptors, Arc::clone(&c2h_data));
+        let h2c = DmaChannel::init(
+            d.device,
+            h2c_config,
+            &mut descriptors,
+            Arc::clone(&h2c_data),
+        );
+        let c2h = DmaChannel::init(
+            d.device,
+            c2h_config,
+            &mut descriptors,
+            Arc::clone(&c2h_data),
+        );
         Ok(Self {
             h2c,
             c2h,
@@ -59,7 +69,11 @@ impl ChannelPair {
 
     /// Ends a polling loop that made no progress: records `waiting_for` on the C2H channel
     /// once the watchdog has expired; true when the loop must stop.
-    pub fn no_progress(&mut self, watchdog: &PollWatchdog, waiting_for: impl FnOnce() -> String) -> bool {
+    pub fn no_progress(
+        &mut self,
+        watchdog: &PollWatchdog,
+        waiting_for: impl FnOnce() -> String,
+    ) -> bool {
         match watchdog.expired(waiting_for) {
             Some(e) => {
                 self.c2h.record_failure(e);

@@ -20,12 +20,14 @@ use std::io::Write;
 use vfio_access::DeviceArgs;
 
 use self::options::{DmaBridgeOptions, TestName};
+use super::channel_locks::ChannelLocks;
 use super::opening::{open_designs, search_scope};
 use super::verdict::Verdict;
 use super::ToolError;
 use crate::designs::{dma_designs, stream_partner, DmaDesign};
 use crate::pattern::iterations_for;
 use crate::progress::Progress;
+use crate::DmaDirection;
 
 /// Runs the tool, writing its lines to `out` and reporting each test's iterations to
 /// `progress`.
@@ -44,19 +46,16 @@ pub fn run(
     };
     let opened = open_designs(device, options.a32)?;
     let designs = dma_designs(&opened);
-    let mut overall = true;
-    let mut tested = 0usize;
+    // Plan every design's channel combinations first, so that all the channels the run
+    // will use are locked before any test starts.
+    let mut plans: Vec<(&DmaDesign, Option<Vec<(u8, u8)>>)> = Vec::new();
+    let mut locks = ChannelLocks::default();
     for d in &designs {
         let stream = d.bridge.is_stream();
         let channels = d.channels();
         let (nh, nc) = (channels.h2c.len(), channels.c2h.len());
         if nh == 0 || nc == 0 {
-            writeln!(
-                out,
-                "Skipping design {} {} due to num_h2c_channels={nh} num_c2h_channels={nc}",
-                d.name(),
-                d.pci_text()
-            )?;
+            plans.push((d, None));
             continue;
         }
         let combos: Vec<(u8, u8)> = if stream {
@@ -69,6 +68,32 @@ pub fn run(
                 .flat_map(|h| (0..nc as u8).map(move |c| (h, c)))
                 .take(options.max_channel_combinations)
                 .collect()
+        };
+        if enabled.iter().any(|t| t.is_stream() == stream) {
+            locks.lock(
+                d.device,
+                combos
+                    .iter()
+                    .flat_map(|&(h, c)| [(DmaDirection::H2C, h), (DmaDirection::C2H, c)]),
+            )?;
+        }
+        plans.push((d, Some(combos)));
+    }
+    let mut overall = true;
+    let mut tested = 0usize;
+    for (d, combos) in plans {
+        let stream = d.bridge.is_stream();
+        let Some(combos) = combos else {
+            let channels = d.channels();
+            writeln!(
+                out,
+                "Skipping design {} {} due to num_h2c_channels={} num_c2h_channels={}",
+                d.name(),
+                d.pci_text(),
+                channels.h2c.len(),
+                channels.c2h.len()
+            )?;
+            continue;
         };
         for &test in &enabled {
             if test.is_stream() != stream {
@@ -100,6 +125,7 @@ pub fn run(
             }
         }
     }
+    drop(locks);
     if tested == 0 {
         let names: Vec<&str> = enabled.iter().map(|t| t.name()).collect();
         let what = if designs.is_empty() {

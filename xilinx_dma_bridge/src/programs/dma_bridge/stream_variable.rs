@@ -194,9 +194,7 @@ impl IterationSteps for VariableTransfers {
                         "rx_buffer->end_of_packet == expected_eop",
                     ));
                 } else if done.host_offset as u64 != p.offset {
-                    c2h.record_failure(ChannelError::Assertion(
-                        "rx_buffer->data == expected_data",
-                    ));
+                    c2h.record_failure(ChannelError::Assertion("rx_buffer->data == expected_data"));
                 }
                 rx_done += 1;
                 progress = true;

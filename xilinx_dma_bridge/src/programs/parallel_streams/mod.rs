@@ -23,6 +23,7 @@ use self::options::ParallelStreamsOptions;
 use self::pair::{mismatch_text, Pair, RingShape};
 use self::statistics::Report;
 use self::worker::run_worker;
+use super::channel_locks::ChannelLocks;
 use super::opening::{open_designs, search_scope};
 use super::verdict::Verdict;
 use super::ToolError;
@@ -83,6 +84,7 @@ pub fn run(
         timeout: options.timeout.duration(),
     };
     let mut pairs: Vec<Pair> = Vec::new();
+    let mut locks = ChannelLocks::default();
     let mut generator = TestPattern::new(0);
     let mut ok = true;
     for d in dma_designs(&opened) {
@@ -108,6 +110,10 @@ pub fn run(
                 d.name_and_version(),
                 d.pci_text()
             )?;
+            locks.lock(
+                d.device,
+                [(DmaDirection::H2C, h2c_id), (DmaDirection::C2H, c2h_id)],
+            )?;
             match Pair::open(&d, (h2c_id, c2h_id), shape, &mut generator) {
                 Ok(p) => pairs.push(p),
                 Err(e) => {
@@ -130,19 +136,14 @@ pub fn run(
                 .collect();
             why.push_str(&format!("; --stream-device {}", wanted.join(" ")));
         }
-        return Ok(Verdict::nothing_tested(
-            "looped-back stream pair",
-            why,
-        ));
+        return Ok(Verdict::nothing_tested("looped-back stream pair", why));
     }
 
     let interrupt = vfio_access::signals::interrupt_flag();
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel::<Report>();
     // `parse_seconds` guarantees the deadline can be computed.
-    let deadline = options
-        .duration
-        .and_then(|d| Instant::now().checked_add(d));
+    let deadline = options.duration.and_then(|d| Instant::now().checked_add(d));
     if deadline.is_some_and(|d| Instant::now() >= d) {
         // `--duration 0`: exactly one lap of each ring.
         stop.store(true, Ordering::SeqCst);
@@ -218,7 +219,12 @@ pub fn run(
             }
         }
     }
+    drop(locks);
     writeln!(out)?;
-    writeln!(out, "{}", if pass { "Overall PASS" } else { "Overall FAIL" })?;
+    writeln!(
+        out,
+        "{}",
+        if pass { "Overall PASS" } else { "Overall FAIL" }
+    )?;
     Ok(Verdict::from_passed(pass))
 }

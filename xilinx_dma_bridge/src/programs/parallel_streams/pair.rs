@@ -75,7 +75,12 @@ impl Pair {
             num_descriptors: n as u32,
             buffers: BufferLayout::fixed(shape.bytes_per_buffer),
             timeout: shape.timeout,
-            ..ChannelConfig::new(direction, channel_id, ChannelInterface::Stream, d.bridge.bar)
+            ..ChannelConfig::new(
+                direction,
+                channel_id,
+                ChannelInterface::Stream,
+                d.bridge.bar,
+            )
         };
         let h2c = DmaChannel::init(
             d.device,
@@ -164,11 +169,12 @@ impl Pair {
         if let Err(m) = expected.verify(&self.c2h_data, completion.host_offset, (bpb / 4) as usize)
         {
             let lap = completed / n + 1;
-            self.c2h.record_failure(ChannelError::DataMismatch(mismatch_text(
-                index * (bpb / 4),
-                m,
-                Some(lap),
-            )));
+            self.c2h
+                .record_failure(ChannelError::DataMismatch(mismatch_text(
+                    index * (bpb / 4),
+                    m,
+                    Some(lap),
+                )));
         }
     }
 }
