@@ -1,6 +1,6 @@
 //! test_dma_descriptor_credits (xilinx_dma_bridge.md §7.3) against simulated boards: it passes on every
 //! design with a DMA bridge, its fixed lines have the original's format, and injected faults
-//! give the fact sheet's failure text, a non-zero exit and no hang (the test timeout fires).
+//! give xilinx_dma_bridge.md's failure text, a non-zero exit and no hang (the test timeout fires).
 
 mod common;
 
@@ -86,7 +86,7 @@ fn golden_lines_memory_mapped_with_reset_test() {
 
 #[test]
 fn golden_lines_stream_full_size() {
-    // The fact sheet's figures for 4 KiB pages: 3069 messages, 7847433 words, 9198 descriptors.
+    // xilinx_dma_bridge.md §7.3's figures for 4 KiB pages: 3069 messages, 7847433 words, 9198 descriptors.
     let (out, err, code) = run("TEF1001_dma_stream_loopback", &[], None);
     assert_eq!(code, 0, "{out}{err}");
     assert!(

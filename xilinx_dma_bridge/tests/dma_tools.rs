@@ -1,5 +1,5 @@
 //! The DMA tools against simulated boards: each passes on the designs it applies to, with
-//! CI-sized options; injected faults give the fact sheet's failure text, a non-zero exit
+//! CI-sized options; injected faults give xilinx_dma_bridge.md's failure text, a non-zero exit
 //! and no hang; golden tests for the fixed lines.
 
 mod common;

@@ -80,15 +80,21 @@ impl RingBookkeeping {
     }
 
     /// Reserves `descriptors` consecutive descriptors from the next-to-start index for one
-    /// transfer; its first index, or `None` when not enough are free.
-    pub fn reserve(&mut self, descriptors: u32) -> Option<u32> {
+    /// transfer; its first index, or `None` when not enough are free. Only one transfer
+    /// may be reserved and not yet started (it is started from the next-to-start index).
+    pub fn reserve(&mut self, descriptors: u32) -> Result<Option<u32>, ChannelError> {
         if descriptors == 0 || descriptors > self.free() {
-            return None;
+            return Ok(None);
         }
         let first = self.next_start;
+        if self.per_transfer[first as usize] != 0 {
+            return Err(ChannelError::Assertion(
+                "the previously populated transfer was started",
+            ));
+        }
         self.per_transfer[first as usize] = descriptors;
         self.in_use += descriptors;
-        Some(first)
+        Ok(Some(first))
     }
 
     /// Starts the transfer reserved at the next-to-start index: the credits to write.
@@ -165,7 +171,7 @@ mod tests {
 
     /// Reserves and starts one transfer of `n` descriptors.
     fn start(r: &mut RingBookkeeping, n: u32) -> u32 {
-        let first = r.reserve(n).expect("free descriptors");
+        let first = r.reserve(n).unwrap().expect("free descriptors");
         assert_eq!(r.start(), Ok(n));
         first
     }
@@ -210,11 +216,11 @@ mod tests {
     fn a_full_ring_refuses_until_a_completion_is_reported() {
         let mut r = RingBookkeeping::new(4, false);
         start(&mut r, 3);
-        assert_eq!(r.reserve(2), None, "only one descriptor free");
+        assert_eq!(r.reserve(2), Ok(None), "only one descriptor free");
         let last = start(&mut r, 1);
         assert_eq!(last, 3);
         assert_eq!(r.free(), 0);
-        assert_eq!(r.reserve(1), None, "ring full");
+        assert_eq!(r.reserve(1), Ok(None), "ring full");
         // Completion alone does not free descriptors; reporting it does.
         r.observe_writeback(3);
         assert_eq!(r.free(), 0);
@@ -224,7 +230,7 @@ mod tests {
         // The next transfer straddles the ring end: indices 0.. after next_start wrapped.
         assert_eq!(r.next_start(), 0);
         assert_eq!(start(&mut r, 3), 0);
-        assert_eq!(r.reserve(1), None);
+        assert_eq!(r.reserve(1), Ok(None));
     }
 
     #[test]
@@ -252,7 +258,19 @@ mod tests {
             r.start(),
             Err(ChannelError::Assertion("num_descriptors_in_transfer > 0"))
         );
-        assert_eq!(r.reserve(0), None);
+        assert_eq!(r.reserve(0), Ok(None));
+    }
+
+    #[test]
+    fn a_second_reservation_before_the_start_is_an_assertion() {
+        let mut r = RingBookkeeping::new(4, false);
+        assert_eq!(r.reserve(1), Ok(Some(0)));
+        assert_eq!(
+            r.reserve(1),
+            Err(ChannelError::Assertion(
+                "the previously populated transfer was started"
+            ))
+        );
     }
 
     #[test]

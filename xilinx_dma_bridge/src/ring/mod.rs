@@ -357,8 +357,7 @@ impl DmaChannel {
         if self.free_descriptors() < count || self.failed() {
             return None;
         }
-        let ring = self.ring.as_mut()?;
-        let first = ring.bookkeeping.reserve(count)?;
+        let first = self.reserve(count)?;
         let ring = self.ring.as_ref()?;
         let stream_h2c = self.is_stream() && self.config.direction == DmaDirection::H2C;
         let mut done = 0u64;
@@ -436,12 +435,24 @@ impl DmaChannel {
         }
     }
 
+    /// Reserves `count` descriptors for one transfer; the first index, None when not
+    /// enough are free (or on a failure, recorded).
+    fn reserve(&mut self, count: u32) -> Option<u32> {
+        match self.ring.as_mut()?.bookkeeping.reserve(count) {
+            Ok(first) => first,
+            Err(e) => {
+                self.fail(e);
+                None
+            }
+        }
+    }
+
     /// Reserves the next fixed buffer; its index.
     fn reserve_fixed(&mut self) -> Option<u32> {
         if self.free_descriptors() == 0 || self.failed() {
             return None;
         }
-        self.ring.as_mut()?.bookkeeping.reserve(1)
+        self.reserve(1)
     }
 
     /// Fixed-buffer H2C: reserves the next buffer and returns its host offset for the

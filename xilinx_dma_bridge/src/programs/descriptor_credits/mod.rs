@@ -1,4 +1,4 @@
-//! `test_dma_descriptor_credits` (fact sheet 7.3): proves that a credit-gated descriptor
+//! `test_dma_descriptor_credits` (xilinx_dma_bridge.md §7.3): proves that a credit-gated descriptor
 //! ring lets software append work to a running engine. Uses the raw register interface (not
 //! the ring driver of the library): an optional VFIO reset test, the credit increment test,
 //! then the memory-mapped ring test or the two stream ring tests (0->1, 1->0), per design.

@@ -29,6 +29,9 @@ use crate::pattern::iterations_for;
 use crate::progress::Progress;
 use crate::DmaDirection;
 
+/// The (H2C, C2H) channel pairs a design's tests run on.
+type ChannelCombinations = Vec<(u8, u8)>;
+
 /// Runs the tool, writing its lines to `out` and reporting each test's iterations to
 /// `progress`.
 pub fn run(
@@ -48,7 +51,7 @@ pub fn run(
     let designs = dma_designs(&opened);
     // Plan every design's channel combinations first, so that all the channels the run
     // will use are locked before any test starts.
-    let mut plans: Vec<(&DmaDesign, Option<Vec<(u8, u8)>>)> = Vec::new();
+    let mut plans: Vec<(&DmaDesign, Option<ChannelCombinations>)> = Vec::new();
     let mut locks = ChannelLocks::default();
     for d in &designs {
         let stream = d.bridge.is_stream();
