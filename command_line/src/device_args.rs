@@ -55,14 +55,24 @@ pub fn parse_sim_selection(text: &str) -> SimSelection {
 
 impl DeviceArgs {
     /// The simulation choice: `--sim` on the command line, else the environment.
+    ///
+    /// The first time it chooses simulation, the tool says so on stderr (issue: a
+    /// `FPGA_SIO_SIM` left in the environment must not make a tool simulate unnoticed);
+    /// secondaries of `test_primary` stay quiet, their primary has said it.
     pub fn simulation(&self) -> Option<SimSelection> {
         if let Some(s) = &self.sim {
-            return Some(parse_sim_selection(s));
+            let selection = parse_sim_selection(s);
+            announce_simulation(&format!("--sim={}", selection.env_value()));
+            return Some(selection);
         }
-        std::env::var(vfio_access::SIM_ENV)
+        let text = std::env::var(vfio_access::SIM_ENV)
             .ok()
-            .filter(|v| !v.trim().is_empty() && v != "0")
-            .map(|v| parse_sim_selection(&v))
+            .filter(|v| !v.trim().is_empty() && v != "0")?;
+        announce_simulation(&format!(
+            "{}={text} in the environment",
+            vfio_access::SIM_ENV
+        ));
+        Some(parse_sim_selection(&text))
     }
 
     pub fn location_filters(&self) -> LocationFilters {
@@ -80,6 +90,18 @@ impl DeviceArgs {
             ..OpenOptions::default()
         }
     }
+}
+
+/// Prints, once per process, that the tool runs on simulated boards. It is the first line
+/// of output: tools choose their devices before they print anything.
+fn announce_simulation(source: &str) {
+    static ANNOUNCED: std::sync::Once = std::sync::Once::new();
+    if std::env::var_os(vfio_access::multiprocess::SECONDARY_ENV).is_some() {
+        return;
+    }
+    ANNOUNCED.call_once(|| {
+        eprintln!("Simulated boards, not hardware ({source})");
+    });
 }
 
 /// `--buffer-allocation` values: the kebab-case names (shown in `--help` with their help

@@ -6,9 +6,9 @@
 use std::io::{self, Write};
 
 use vfio_access::{PciIdentity, PciLocation};
+use xdma_registers::discovery::{channel_table_row, discover_channels, CHANNEL_TABLE_HEADER};
 
 use crate::designs::DESIGNS;
-use crate::dma_channels::discover_channels;
 use crate::open::OpenedDesigns;
 use crate::record::Frame;
 use crate::timestamp::BuildTimestamp;
@@ -49,17 +49,10 @@ pub fn write_identified_designs_with_slots(
                     dma.bar, dma.memory_base_address, dma.memory_size
                 )?;
             }
-            writeln!(
-                out,
-                "  Channel ID  addr_alignment  len_granularity  num_address_bits"
-            )?;
+            writeln!(out, "{CHANNEL_TABLE_HEADER}")?;
             if let Some(regs) = dma.mmio(device) {
-                for c in discover_channels(&regs, dma.is_stream()) {
-                    writeln!(
-                        out,
-                        "       {} {}  {:>14}  {:>15}  {:>16}",
-                        c.direction, c.channel, c.addr_alignment, c.len_granularity, c.address_bits
-                    )?;
+                for c in discover_channels(&regs, dma.is_stream()).iter() {
+                    writeln!(out, "{}", channel_table_row(c))?;
                 }
             }
         }

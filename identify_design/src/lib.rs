@@ -6,7 +6,8 @@
 //! - [`record`]: the per-design record: (BAR, offset) frames the IP tools map.
 //! - [`axi_gpio`]: the AXI GPIO register offsets the identification and LED tools use.
 //! - [`open`]: opening real devices or, under `--sim`, simulated boards.
-//! - [`dma_channels`], [`timestamp`], [`display`]: what the tools print.
+//! - [`timestamp`], [`display`]: what the tools print (the DMA channel table comes from
+//!   `xdma_registers`).
 //! - [`ip_probe`]: what `probe_xilinx_ip` does (BAR scan for Xilinx IP).
 //! - [`switch_routing`]: what `xilinx_axi_stream_switch_set_routing` does (the switch
 //!   driver and the routing selection are in `xilinx_axi_stream_switch`).
@@ -17,7 +18,6 @@
 pub mod axi_gpio;
 pub mod designs;
 pub mod display;
-pub mod dma_channels;
 pub mod identify;
 pub mod ip_probe;
 pub mod open;

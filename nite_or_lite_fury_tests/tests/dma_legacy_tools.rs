@@ -2,11 +2,20 @@
 
 use std::process::Command;
 
-fn run(exe: &str, args: &[&str], fault: Option<&str>) -> (String, i32) {
+/// A command for `exe` with no simulation from the environment and its own simulated
+/// state directory (where the DMA channel locks live), which `state` keeps.
+fn command(exe: &str, state: &tempfile::TempDir) -> Command {
     let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .env_remove("FPGA_SIO_SIM")
-        .env_remove("FPGA_SIM_XDMA_FAULT");
+    cmd.env_remove("FPGA_SIO_SIM")
+        .env_remove("FPGA_SIM_XDMA_FAULT")
+        .env("FPGA_SIO_SIM_DIR", state.path());
+    cmd
+}
+
+fn run(exe: &str, args: &[&str], fault: Option<&str>) -> (String, i32) {
+    let state = tempfile::tempdir().expect("state dir");
+    let mut cmd = command(exe, &state);
+    cmd.args(args);
     if let Some(f) = fault {
         cmd.env("FPGA_SIM_XDMA_FAULT", f);
     }
@@ -66,27 +75,141 @@ fn test_ddr_on_both_fury_boards() {
     assert!(out.contains("card-to-host DMA timing for 16 transfers of 4096 bytes:\n"));
 }
 
+/// The descriptor chain of the whole 1 GiB DDR, built by the single-transfer driver the
+/// tool uses (in-process: `--iterations 0`, which tested nothing, is now refused).
+fn whole_ddr_h2c_sizes_line(min_size_alignment: u64) -> String {
+    use command_line::DeviceArgs;
+    use std::sync::Arc;
+    use vfio_access::DmaAccess;
+    use xilinx_dma_bridge::designs::dma_designs;
+    use xilinx_dma_bridge::single_transfer::SingleTransfer;
+    use xilinx_dma_bridge::{DmaDirection, SubAllocator};
+
+    let args = DeviceArgs {
+        sim: Some("Nitefury_Project-0".into()),
+        ..DeviceArgs::default()
+    };
+    let devices =
+        identify_design::open_devices(&args, &identify_design::design_filters()).expect("open");
+    let opened = identify_design::OpenedDesigns::identify(devices);
+    let d = dma_designs(&opened)[0];
+    assert_eq!(d.bridge.memory_size, 0x4000_0000);
+    let data = d
+        .device
+        .alloc_dma(0x4000_0000, DmaAccess::READ)
+        .expect("1 GiB mapping");
+    let descriptors = d
+        .device
+        .alloc_dma(0x1000, DmaAccess::READ_WRITE)
+        .expect("descriptors");
+    let mut sub = SubAllocator::new(Arc::new(descriptors));
+    SingleTransfer::init(
+        d.device,
+        d.bridge.bar,
+        DmaDirection::H2C,
+        0,
+        &data,
+        0,
+        0x4000_0000,
+        min_size_alignment,
+        &mut sub,
+        None,
+    )
+    .expect("chain")
+    .descriptor_sizes_line()
+}
+
 #[test]
 fn golden_descriptor_sizes_for_the_whole_ddr() {
-    let (out, code) = run(
-        TEST_DDR,
-        &["--sim=Nitefury_Project-0", "--iterations", "0"],
-        None,
+    assert_eq!(
+        whole_ddr_h2c_sizes_line(1),
+        "Size of DMA descriptors used for h2c: [0]=0xfffffff [1]=0xfffffff [2]=0xfffffff [3]=0xfffffff [4]=0x4"
     );
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("\nSize of DMA descriptors used for h2c: [0]=0xfffffff [1]=0xfffffff [2]=0xfffffff [3]=0xfffffff [4]=0x4\n"), "{out}");
-    let (out, _) = run(
-        TEST_DDR,
-        &[
-            "--sim=Nitefury_Project-0",
-            "--iterations",
-            "0",
-            "-a",
-            "4096",
-        ],
-        None,
+    assert_eq!(
+        whole_ddr_h2c_sizes_line(4096),
+        "Size of DMA descriptors used for h2c: [0]=0xffff000 [1]=0xffff000 [2]=0xffff000 [3]=0xffff000 [4]=0x4000"
     );
-    assert!(out.contains("\nSize of DMA descriptors used for h2c: [0]=0xffff000 [1]=0xffff000 [2]=0xffff000 [3]=0xffff000 [4]=0x4000\n"), "{out}");
+}
+
+#[test]
+fn sizes_and_counts_that_would_test_nothing_are_refused() {
+    for (exe, args, message) in [
+        (
+            TEST_DDR,
+            &["--iterations", "0"][..],
+            "Invalid iterations 0 (must be at least 1)",
+        ),
+        (
+            TEST_DDR,
+            &["--ddr-size-limit", "0"][..],
+            "Invalid ddr_size_limit 0 (must be at least 4)",
+        ),
+        (
+            TEST_DDR,
+            &["-a", "0"][..],
+            "Invalid min_size_alignment 0 (must be at least 1)",
+        ),
+        (
+            TIME_BLKRAM,
+            &["--iterations", "0"][..],
+            "Invalid iterations 0 (must be at least 1)",
+        ),
+        (
+            TIME_BLKRAM,
+            &["--memory-size-limit", "3"][..],
+            "Invalid memory_size_limit 3 (must be at least 4)",
+        ),
+        (
+            TIME_BLKRAM,
+            &["--timeout-seconds", "inf"][..],
+            "must be finite",
+        ),
+    ] {
+        let state = tempfile::tempdir().expect("state dir");
+        let out = command(exe, &state)
+            .arg("--sim")
+            .args(args)
+            .output()
+            .expect("tool runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{exe} {args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(message), "{exe} {args:?}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn no_board_to_test_is_one_line_and_exit_1() {
+    for (exe, what) in [
+        (
+            TEST_DDR,
+            "test_ddr: no NiteFury or LiteFury Project-0 board found (",
+        ),
+        (TIME_BLKRAM, "time_dma_blkram: no dma_blkram design found ("),
+    ] {
+        // A -d that names no board, and boards of the wrong designs.
+        for args in [
+            &["--sim", "-d", "0000:99:00.0"][..],
+            &["--sim=TEF1001_dma_ddr3@0000:03:00.0"][..],
+        ] {
+            let state = tempfile::tempdir().expect("state dir");
+            let out = command(exe, &state).args(args).output().expect("tool runs");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(err.starts_with(what), "{err}");
+        }
+    }
+    let state = tempfile::tempdir().expect("state dir");
+    let out = command(TEST_DDR, &state)
+        .args(["--sim", "-d", "0000:99:00.0"])
+        .output()
+        .expect("tool runs");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("(-d 0000:99:00.0; simulated boards: "),
+        "the filter and the boards looked at are named"
+    );
 }
 
 #[test]
@@ -164,11 +287,4 @@ fn time_dma_blkram_on_dma_blkram() {
     );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("Transfer completed with error. channel_status=0x80000 with 1 out of 1 descriptors completed\n"), "{out}");
-    // No dma_blkram board: nothing tested is a failure.
-    let (_, code) = run(
-        TIME_BLKRAM,
-        &["--sim=TEF1001_dma_ddr3", "--iterations", "1"],
-        None,
-    );
-    assert_eq!(code, 1);
 }

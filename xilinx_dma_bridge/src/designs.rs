@@ -1,7 +1,11 @@
-//! The identified designs that have a DMA bridge, as the DMA tools walk them.
+//! The identified designs that have a DMA bridge, as the DMA tools walk them, and how
+//! their stream channels are looped back.
 
 use identify_design::{DmaBridge, IdentifiedDesign, OpenedDesigns};
 use vfio_access::Device;
+use xdma_registers::{discover_channels, map_dma_window, Channels};
+
+use crate::ring::ChannelInterface;
 
 /// One design with a DMA bridge, in the device it was found in.
 #[derive(Clone, Copy)]
@@ -14,6 +18,22 @@ pub struct DmaDesign<'a> {
 impl DmaDesign<'_> {
     pub fn name(&self) -> &'static str {
         self.design.name()
+    }
+
+    /// The channels' interface (the design table's memory size 0 means AXI4-Stream).
+    pub fn interface(&self) -> ChannelInterface {
+        if self.bridge.is_stream() {
+            ChannelInterface::Stream
+        } else {
+            ChannelInterface::memory(self.bridge.memory_size)
+        }
+    }
+
+    /// The DMA channels of the design (none if the DMA BAR is too small).
+    pub fn channels(&self) -> Channels {
+        map_dma_window(self.device, self.bridge.bar)
+            .map(|bar| discover_channels(&bar, self.bridge.is_stream()))
+            .unwrap_or_default()
     }
 
     /// `<name> design[ version 0x<v>]`.
@@ -58,4 +78,17 @@ pub fn dma_designs(opened: &OpenedDesigns) -> Vec<DmaDesign<'_>> {
             })
         })
         .collect()
+}
+
+/// The C2H channel a stream test pairs with H2C channel `h2c` (cross-wired loopback,
+/// xilinx_dma_bridge.md §1: 0 -> 1, 1 -> 0): `h - 1` for odd `h`, else
+/// `(h + 1) mod num_c2h`.
+pub fn stream_partner(h2c: u8, num_c2h: usize) -> u8 {
+    if h2c % 2 == 1 {
+        h2c - 1
+    } else if num_c2h == 0 {
+        0
+    } else {
+        ((usize::from(h2c) + 1) % num_c2h) as u8
+    }
 }

@@ -1,19 +1,22 @@
-//! The 2023 memory test scheme shared by `test_ddr` and `time_dma_blkram` (fact sheet
-//! 7.4): fill the host buffer with the next pattern words, one H2C transfer of the whole
+//! The 2023 memory test scheme shared by `test_ddr` and `time_dma_blkram`
+//! (xilinx_dma_bridge.md §7.4): fill the host buffer with the next pattern words, one H2C transfer of the whole
 //! (possibly limited) card memory, read it back by C2H (whole, or one page at a time) and
-//! verify; H2C and C2H timed separately. Progress goes to a [`Progress`] observer.
+//! verify; H2C and C2H timed separately. Lines go to the writer the tool gives, progress
+//! to a [`Progress`] observer.
 
+use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
 use vfio_access::timing::TransferTiming;
 use vfio_access::{Device, DmaAccess};
+use xdma_registers::descriptor::MAX_LENGTH_FIELD;
+use xdma_registers::DmaDirection;
 
-use crate::discovery::Direction;
 use crate::mapping::{descriptors_mapping_bytes, SubAllocator};
 use crate::pattern::{iterations_for, TestPattern};
 use crate::progress::{iteration_phase, Progress};
-use crate::single_transfer::{SingleTransfer, TransferState};
+use crate::single_transfer::{SingleTransfer, SingleTransferError};
 
 /// Page size used by the one-page-at-a-time C2H mode.
 pub const PAGE: u64 = 4096;
@@ -32,45 +35,55 @@ pub struct LegacyTest {
     pub c2h_one_page: bool,
     /// Print `Test pattern pass` after every iteration (test_ddr) or once (time_dma_blkram).
     pub pass_every_iteration: bool,
+    /// At least 1 (the tools reject 0: it would test nothing).
     pub iterations: Option<u64>,
-    pub timeout: Duration,
+    pub timeout: Option<Duration>,
 }
 
-fn transfer(t: &mut SingleTransfer, timing: &mut TransferTiming) -> Result<(), String> {
+fn transfer(
+    t: &mut SingleTransfer,
+    timing: &mut TransferTiming,
+) -> Result<(), SingleTransferError> {
     timing.start();
-    match t.run() {
-        TransferState::Complete => {
-            timing.stop();
-            Ok(())
-        }
-        TransferState::Error(m) | TransferState::Timeout(m) => Err(m),
-        TransferState::InProgress => Err("transfer still in progress".into()),
-    }
+    t.run()?;
+    timing.stop();
+    Ok(())
 }
 
-/// Runs the test, printing its lines and reporting its progress (3 phases of the tested
-/// memory per iteration: populate, H2C, C2H and verify); true when it passed.
-pub fn run_legacy_test(device: &Device, t: &LegacyTest, progress: &mut dyn Progress) -> bool {
+/// Runs the test, writing its lines to `out` and reporting its progress (3 phases of the
+/// tested memory per iteration: populate, H2C, C2H and verify); true when it passed.
+pub fn run_legacy_test(
+    device: &Device,
+    t: &LegacyTest,
+    out: &mut dyn Write,
+    progress: &mut dyn Progress,
+) -> io::Result<bool> {
     let size = t.memory_size / 4 * 4;
     let c2h_len = if t.c2h_one_page { PAGE.min(size) } else { size };
-    let alloc = |n: u64, access| match device.alloc_dma(n as usize, access) {
+    let mut alloc_error = None;
+    let mut alloc = |n: u64, access| match device.alloc_dma(n as usize, access) {
         Ok(b) => Some(Arc::new(b)),
         Err(e) => {
-            println!("{e}");
+            alloc_error.get_or_insert(e);
             None
         }
     };
-    let Some(descriptors) = alloc(
-        (2 * descriptors_mapping_bytes(size.div_ceil(0x0FFF_F000) as usize + 1, false)) as u64,
+    // The most descriptors a chain needs: alignment can shrink them to 0x0FFFF000 or less.
+    let align = t.min_size_alignment.clamp(1, MAX_LENGTH_FIELD);
+    let max_len = MAX_LENGTH_FIELD / align * align;
+    let chain = size.div_ceil(max_len) as usize + 1;
+    let descriptors = alloc(
+        (2 * descriptors_mapping_bytes(chain, false)) as u64,
         DmaAccess::READ_WRITE,
-    ) else {
-        return false;
-    };
-    let (Some(h2c_data), Some(c2h_data)) = (
-        alloc(size, DmaAccess::READ),
-        alloc(c2h_len, DmaAccess::WRITE),
-    ) else {
-        return false;
+    );
+    let h2c_data = alloc(size, DmaAccess::READ);
+    let c2h_data = alloc(c2h_len, DmaAccess::WRITE);
+    let (Some(descriptors), Some(h2c_data), Some(c2h_data)) = (descriptors, h2c_data, c2h_data)
+    else {
+        if let Some(e) = alloc_error {
+            writeln!(out, "{e}")?;
+        }
+        return Ok(false);
     };
     let mut sub = SubAllocator::new(descriptors);
     let init = |sub: &mut SubAllocator, dir, ch, data: &vfio_access::DmaBuffer, len| {
@@ -84,25 +97,31 @@ pub fn run_legacy_test(device: &Device, t: &LegacyTest, progress: &mut dyn Progr
             len,
             t.min_size_alignment,
             sub,
-            Some(t.timeout),
+            t.timeout,
         )
     };
-    let mut h2c = match init(&mut sub, Direction::H2C, t.h2c_channel, &h2c_data, size) {
+    let mut h2c = match init(&mut sub, DmaDirection::H2C, t.h2c_channel, &h2c_data, size) {
         Ok(x) => x,
         Err(e) => {
-            println!("{e}");
-            return false;
+            writeln!(out, "{e}")?;
+            return Ok(false);
         }
     };
-    let mut c2h = match init(&mut sub, Direction::C2H, t.c2h_channel, &c2h_data, c2h_len) {
+    let mut c2h = match init(
+        &mut sub,
+        DmaDirection::C2H,
+        t.c2h_channel,
+        &c2h_data,
+        c2h_len,
+    ) {
         Ok(x) => x,
         Err(e) => {
-            println!("{e}");
-            return false;
+            writeln!(out, "{e}")?;
+            return Ok(false);
         }
     };
-    println!("{}", h2c.descriptor_sizes_line());
-    println!("{}", c2h.descriptor_sizes_line());
+    writeln!(out, "{}", h2c.descriptor_sizes_line())?;
+    writeln!(out, "{}", c2h.descriptor_sizes_line())?;
     let mut h2c_timing = TransferTiming::new("host-to-card DMA", size);
     let mut c2h_timing = TransferTiming::new("card-to-host DMA", c2h_len);
     let mut tx = TestPattern::new(0);
@@ -115,8 +134,8 @@ pub fn run_legacy_test(device: &Device, t: &LegacyTest, progress: &mut dyn Progr
         tx.populate(&h2c_data, 0, (size / 4) as usize);
         progress.advance(size);
         iteration_phase(progress, i, iterations, "host-to-card DMA");
-        if let Err(m) = transfer(&mut h2c, &mut h2c_timing) {
-            progress.println(&m);
+        if let Err(e) = transfer(&mut h2c, &mut h2c_timing) {
+            progress.write_line(out, &e.to_string())?;
             passed = false;
             break;
         }
@@ -126,19 +145,22 @@ pub fn run_legacy_test(device: &Device, t: &LegacyTest, progress: &mut dyn Progr
         while at < size {
             let len = c2h_len.min(size - at);
             c2h.set_card_start_address(at);
-            if let Err(m) = transfer(&mut c2h, &mut c2h_timing) {
-                progress.println(&m);
+            if let Err(e) = transfer(&mut c2h, &mut c2h_timing) {
+                progress.write_line(out, &e.to_string())?;
                 passed = false;
                 break 'iterations;
             }
             if let Err(m) = rx.verify(&c2h_data, 0, (len / 4) as usize) {
-                progress.println(&format!(
-                    "{} word[{}] actual=0x{:x} expected=0x{:x}",
-                    t.memory_name,
-                    at / 4 + m.index,
-                    m.actual,
-                    m.expected
-                ));
+                progress.write_line(
+                    out,
+                    &format!(
+                        "{} word[{}] actual=0x{:x} expected=0x{:x}",
+                        t.memory_name,
+                        at / 4 + m.index,
+                        m.actual,
+                        m.expected
+                    ),
+                )?;
                 passed = false;
                 break 'iterations;
             }
@@ -146,18 +168,18 @@ pub fn run_legacy_test(device: &Device, t: &LegacyTest, progress: &mut dyn Progr
             progress.advance(len);
         }
         if t.pass_every_iteration {
-            progress.println("Test pattern pass");
+            progress.write_line(out, "Test pattern pass")?;
         }
     }
     progress.finish();
     h2c.stop();
     c2h.stop();
-    if !passed {
-        return false;
+    if !passed || iterations == 0 {
+        return Ok(false);
     }
     if !t.pass_every_iteration {
-        println!("Test pattern pass");
+        writeln!(out, "Test pattern pass")?;
     }
-    print!("{h2c_timing}{c2h_timing}");
-    true
+    write!(out, "{h2c_timing}{c2h_timing}")?;
+    Ok(true)
 }

@@ -4,22 +4,14 @@
 
 use std::time::Duration;
 
-/// Parses one `%i` value.
+/// Parses one `%i` value (the suite's one C-style integer parser, `command_line::integer`).
 pub fn parse_c_int(text: &str) -> Option<u64> {
-    let t = text.trim();
-    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        u64::from_str_radix(hex, 16).ok()
-    } else if t.len() > 1 && t.starts_with('0') {
-        u64::from_str_radix(&t[1..], 8).ok()
-    } else {
-        t.parse().ok()
-    }
+    command_line::integer::parse_u64(text).ok()
 }
 
 /// Parses `<a>,<b>`.
 pub fn parse_c_int_pair(text: &str) -> Option<(u64, u64)> {
-    let (a, b) = text.split_once(',')?;
-    Some((parse_c_int(a)?, parse_c_int(b)?))
+    command_line::integer::parse_pair(text, ',').ok()
 }
 
 /// A clap value parser for one `%i` value, with the original's `Invalid <option> <arg>`.
@@ -34,23 +26,68 @@ pub fn c_int_pair_parser(
     move |s: &str| parse_c_int_pair(s).ok_or_else(|| format!("Invalid {option} {s}"))
 }
 
+/// A clap value parser for a `%i` value of at least `min`, with `Invalid <option> <arg>`.
+pub fn c_int_at_least_parser(
+    option: &'static str,
+    min: u64,
+) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |s: &str| {
+        parse_c_int(s)
+            .filter(|&v| v >= min)
+            .ok_or_else(|| format!("Invalid {option} {s} (must be at least {min})"))
+    }
+}
+
+/// Parses a number of seconds: finite, not negative, and small enough to be added to the
+/// current time.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let invalid = |why: &str| format!("invalid number of seconds '{text}': {why}");
+    let secs: f64 = text.trim().parse().map_err(|_| invalid("not a number"))?;
+    if !secs.is_finite() {
+        return Err(invalid("must be finite"));
+    }
+    if secs < 0.0 {
+        return Err(invalid("must not be negative"));
+    }
+    let d = Duration::try_from_secs_f64(secs).map_err(|_| invalid("too large"))?;
+    std::time::Instant::now()
+        .checked_add(d)
+        .map(|_| d)
+        .ok_or_else(|| invalid("too large"))
+}
+
+/// A timeout option's value: `None` waits forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeout(pub Option<Duration>);
+
+/// Parses a timeout: seconds as for [`parse_seconds`], or `none` for no timeout.
+pub fn parse_timeout(text: &str) -> Result<Timeout, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        Ok(Timeout(None))
+    } else {
+        parse_seconds(text).map(|d| Timeout(Some(d)))
+    }
+}
+
 /// The hidden per-transfer (or per-test) timeout option of the DMA test tools.
 #[derive(clap::Args, Debug, Clone, Copy, PartialEq)]
 pub struct TimeoutArgs {
-    /// Per-transfer timeout in seconds.
+    /// Per-transfer timeout in seconds, or `none`.
     #[arg(
         long = "timeout-seconds",
         alias = "timeout_seconds",
-        default_value_t = 10.0,
+        value_name = "SECONDS",
+        default_value = "10",
+        value_parser = parse_timeout,
         hide = true
     )]
-    pub timeout_seconds: f64,
+    pub timeout: Timeout,
 }
 
 impl TimeoutArgs {
-    /// The timeout as a duration (negative is 0).
-    pub fn duration(&self) -> Duration {
-        Duration::from_secs_f64(self.timeout_seconds.max(0.0))
+    /// The timeout, `None` for none.
+    pub fn duration(&self) -> Option<Duration> {
+        self.timeout.0
     }
 }
 
@@ -71,5 +108,29 @@ mod tests {
             Some((0x4000_0000, 0x1000))
         );
         assert_eq!(parse_c_int_pair("1"), None);
+    }
+
+    #[test]
+    fn seconds_are_finite_and_not_negative() {
+        assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        for bad in ["inf", "1e300", "-1", "NaN", "x", "1e19"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_timeout("none"), Ok(Timeout(None)));
+        assert_eq!(
+            parse_timeout("2"),
+            Ok(Timeout(Some(Duration::from_secs(2))))
+        );
+    }
+
+    #[test]
+    fn lower_bounds() {
+        let p = c_int_at_least_parser("iterations", 1);
+        assert_eq!(p("0x10"), Ok(16));
+        assert_eq!(
+            p("0"),
+            Err("Invalid iterations 0 (must be at least 1)".into())
+        );
     }
 }

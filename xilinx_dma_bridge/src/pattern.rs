@@ -1,4 +1,4 @@
-//! The test pattern (fact sheet section 5): the 32-bit "Numerical Recipes" LCG from seed 0,
+//! The test pattern (xilinx_dma_bridge.md §5): the 32-bit "Numerical Recipes" LCG from seed 0,
 //! written one value per 32-bit word, continuing across iterations.
 //!
 //! Populate and verify work on blocks of 32 consecutive words held as 32 independent lanes

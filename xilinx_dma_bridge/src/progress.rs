@@ -2,7 +2,7 @@
 //! memory, iteration after iteration), reported to an observer: [`TerminalProgress`]
 //! draws an indicatif bar when stdout is a terminal, [`NoProgress`] nothing.
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -16,9 +16,9 @@ pub trait Progress {
     fn set_message(&mut self, message: &str);
     /// `n` more units are done.
     fn advance(&mut self, n: u64);
-    /// Prints `line` on stdout without disturbing the progress display.
-    fn println(&mut self, line: &str) {
-        println!("{line}");
+    /// Writes `line` to `out` without disturbing the progress display.
+    fn write_line(&mut self, out: &mut dyn Write, line: &str) -> io::Result<()> {
+        writeln!(out, "{line}")
     }
     /// The work is over (passed, failed or stopped early); the display is cleared.
     fn finish(&mut self);
@@ -84,10 +84,10 @@ impl Progress for TerminalProgress {
             b.inc(n);
         }
     }
-    fn println(&mut self, line: &str) {
+    fn write_line(&mut self, out: &mut dyn Write, line: &str) -> io::Result<()> {
         match &self.bar {
-            Some(b) => b.suspend(|| println!("{line}")),
-            None => println!("{line}"),
+            Some(b) => b.suspend(|| writeln!(out, "{line}").and_then(|()| out.flush())),
+            None => writeln!(out, "{line}"),
         }
     }
     fn finish(&mut self) {

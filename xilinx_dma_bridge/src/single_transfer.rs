@@ -1,35 +1,60 @@
-//! The 2023 single-transfer driver (fact sheet 4.11): a linear chain of descriptors over a
-//! whole host mapping, the last with STOP | COMPLETED, restarted for every transfer by a
-//! rising edge of Run. Used by `test_ddr` and `time_dma_blkram`.
+//! The 2023 single-transfer driver (xilinx_dma_bridge.md §4.11): a linear chain of
+//! descriptors over a whole host mapping, the last with STOP | COMPLETED, restarted for
+//! every transfer by a rising edge of Run. Used by `test_ddr` and `time_dma_blkram`.
 
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vfio_access::{Device, DmaBuffer};
+use xdma_registers::descriptor::{
+    completed_count, Descriptor, DescriptorFlags, DESCRIPTOR_BYTES, MAX_LENGTH_FIELD,
+};
+use xdma_registers::{map_dma_window, ChannelBlocks, DmaDirection, DmaWindowError, IdentityError};
 
-use crate::descriptor::*;
-use crate::discovery::{channel_registers, map_dma_window, ChannelRegisters, Direction};
-use crate::mapping::{Region, SubAllocator};
-use crate::registers::*;
+use crate::mapping::{Region, SubAllocationError, SubAllocator};
+
+/// Why a chain could not be set up or a transfer failed; the texts are the original's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SingleTransferError {
+    #[error(transparent)]
+    DmaWindow(#[from] DmaWindowError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error(transparent)]
+    SubAllocation(#[from] SubAllocationError),
+    #[error("Error: Attempting to start transfer when DMA channel busy")]
+    Busy,
+    #[error("Transfer completed with error. channel_status=0x{status:x} with {completed} out of {total} descriptors completed")]
+    CompletedWithError {
+        status: u32,
+        completed: u64,
+        total: usize,
+    },
+    #[error("Transfer timed out. channel_status=0x{status:x} with {completed} out of {total} descriptors completed")]
+    TimedOut {
+        status: u32,
+        completed: u64,
+        total: usize,
+    },
+}
 
 /// State of a transfer after a poll.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferState {
     InProgress,
     Complete,
-    /// The message printed for the failure.
-    Error(String),
-    Timeout(String),
+    Failed(SingleTransferError),
 }
 
 /// One channel with a linear descriptor chain.
 pub struct SingleTransfer {
-    regs: ChannelRegisters,
+    blocks: ChannelBlocks,
     descriptors: Arc<DmaBuffer>,
     chain: Region,
     completed_word: Region,
-    lengths: Vec<u64>,
+    /// Host IOVA and length of each descriptor.
+    pieces: Vec<(u64, u64)>,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
 }
@@ -41,7 +66,7 @@ impl SingleTransfer {
     pub fn init(
         device: &Device,
         bar_index: u8,
-        direction: Direction,
+        direction: DmaDirection,
         channel_id: u8,
         data: &DmaBuffer,
         host_offset: u64,
@@ -49,129 +74,109 @@ impl SingleTransfer {
         min_size_alignment: u64,
         descriptors: &mut SubAllocator,
         timeout: Option<Duration>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SingleTransferError> {
         let bar = map_dma_window(device, bar_index)?;
-        let regs = channel_registers(&bar, direction, channel_id, false)?;
-        let align = u64::from(regs.addr_alignment)
+        let blocks = ChannelBlocks::check(&bar, direction, channel_id, false)?;
+        let align = u64::from(blocks.alignments.addr_alignment)
             .max(min_size_alignment)
             .max(1);
-        let max_len = MAX_LENGTH_FIELD / align * align;
+        // 2023 rule: the 28-bit maximum rounded down to the alignment (§3.1).
+        let max_len = (MAX_LENGTH_FIELD / align * align).max(align.min(MAX_LENGTH_FIELD));
         let count = len.div_ceil(max_len).max(1) as usize;
         let chain = descriptors.allocate(count * DESCRIPTOR_BYTES)?;
-        let completed_word = descriptors.allocate(4)?;
-        let buf = Arc::clone(descriptors.buffer());
-        let mut lengths = Vec::with_capacity(count);
+        let completed_word = descriptors.allocate(completed_count::BYTES)?;
+        let mut pieces = Vec::with_capacity(count);
         let mut done = 0u64;
-        for i in 0..count {
+        for _ in 0..count {
             let piece = (len - done).min(max_len);
-            let last = i + 1 == count;
-            let d = chain.offset + i * DESCRIPTOR_BYTES;
-            let control = MAGIC
-                | if last {
-                    CONTROL_STOP | CONTROL_COMPLETED
-                } else {
-                    0
-                };
-            let host = data.iova() + host_offset + done;
-            let (src, dst) = match direction {
-                Direction::H2C => (host, done),
-                Direction::C2H => (done, host),
-            };
-            let next = if last {
-                0
-            } else {
-                chain.iova + ((i + 1) * DESCRIPTOR_BYTES) as u64
-            };
-            buf.write_u32(d + OFF_CONTROL, control);
-            buf.write_u32(d + OFF_LENGTH, piece as u32);
-            buf.write_u64(d + OFF_SRC, src);
-            buf.write_u64(d + OFF_DST, dst);
-            buf.write_u64(d + OFF_NEXT, next);
-            lengths.push(piece);
+            pieces.push((data.iova() + host_offset + done, piece));
             done += piece;
         }
-        buf.write_u32(completed_word.offset, 0);
-        fence(Ordering::SeqCst);
-        bar.write64_split(regs.sgdma_base + SG_DESCRIPTOR_ADDR, chain.iova);
-        bar.write32(regs.sgdma_base + SG_DESCRIPTOR_ADJACENT, 0);
-        bar.write64_split(regs.channel_base + CH_POLL_WB_ADDR, completed_word.iova);
-        bar.write32(
-            regs.channel_base + CH_CONTROL,
-            match direction {
-                Direction::H2C => CONTROL_INIT_H2C,
-                Direction::C2H => CONTROL_INIT_C2H,
-            },
-        );
-        let bit = match direction {
-            Direction::H2C => 1 << channel_id,
-            Direction::C2H => 1 << (16 + channel_id),
-        };
-        bar.write32(regs.common_base + COMMON_CREDIT_ENABLE_W1C, bit);
-        bar.write32(regs.common_base + COMMON_DSC_CONTROL_W1C, bit);
-        Ok(Self {
-            regs,
-            descriptors: buf,
+        let t = Self {
+            blocks,
+            descriptors: Arc::clone(descriptors.buffer()),
             chain,
             completed_word,
-            lengths,
+            pieces,
             timeout,
             deadline: None,
-        })
+        };
+        t.write_chain(0);
+        t.descriptors.write_u32(completed_word.offset, 0);
+        fence(Ordering::SeqCst);
+        let b = &t.blocks;
+        b.set_first_descriptor(chain.iova);
+        b.set_writeback_address(completed_word.iova);
+        b.write_control(direction.init_control());
+        b.set_credit_mode(false);
+        b.set_fetch_halted(false);
+        Ok(t)
+    }
+
+    /// Writes every descriptor, card addresses consecutive from `card_start`.
+    fn write_chain(&self, card_start: u64) {
+        let count = self.pieces.len();
+        let mut card = card_start;
+        for (i, &(host, len)) in self.pieces.iter().enumerate() {
+            let last = i + 1 == count;
+            let (source, destination) = match self.blocks.direction {
+                DmaDirection::H2C => (host, card),
+                DmaDirection::C2H => (card, host),
+            };
+            Descriptor {
+                flags: DescriptorFlags {
+                    stop: last,
+                    completed: last,
+                    eop: false,
+                },
+                length: len as u32,
+                source,
+                destination,
+                next: if last {
+                    0
+                } else {
+                    self.chain.iova + ((i + 1) * DESCRIPTOR_BYTES) as u64
+                },
+            }
+            .write_to(&self.descriptors, self.chain.offset + i * DESCRIPTOR_BYTES);
+            card += len;
+        }
     }
 
     /// Lengths of the chain's descriptors.
-    pub fn descriptor_lengths(&self) -> &[u64] {
-        &self.lengths
+    pub fn descriptor_lengths(&self) -> Vec<u64> {
+        self.pieces.iter().map(|&(_, len)| len).collect()
     }
 
     /// `Size of DMA descriptors used for <h2c|c2h>: [0]=0x... [1]=0x...`
     pub fn descriptor_sizes_line(&self) -> String {
-        let dir = match self.regs.direction {
-            Direction::H2C => "h2c",
-            Direction::C2H => "c2h",
-        };
         let sizes: Vec<String> = self
-            .lengths
+            .pieces
             .iter()
             .enumerate()
-            .map(|(i, l)| format!("[{i}]=0x{l:x}"))
+            .map(|(i, (_, l))| format!("[{i}]=0x{l:x}"))
             .collect();
         format!(
-            "Size of DMA descriptors used for {dir}: {}",
+            "Size of DMA descriptors used for {}: {}",
+            self.blocks.direction.lower_case(),
             sizes.join(" ")
         )
     }
 
     /// Rewrites the card address of every descriptor, consecutive from `start`.
     pub fn set_card_start_address(&mut self, start: u64) {
-        let mut at = start;
-        for (i, len) in self.lengths.iter().enumerate() {
-            let d = self.chain.offset
-                + i * DESCRIPTOR_BYTES
-                + match self.regs.direction {
-                    Direction::H2C => OFF_DST,
-                    Direction::C2H => OFF_SRC,
-                };
-            self.descriptors.write_u64(d, at);
-            at += len;
-        }
-    }
-
-    fn status(&self) -> u32 {
-        self.regs.bar.read32(self.regs.channel_base + CH_STATUS)
+        self.write_chain(start);
     }
 
     /// Starts the chain: zero the writeback, set Run.
-    pub fn start(&mut self) -> Result<(), String> {
-        if self.status() & STATUS_BUSY != 0 {
-            return Err("Error: Attempting to start transfer when DMA channel busy".into());
+    pub fn start(&mut self) -> Result<(), SingleTransferError> {
+        if self.blocks.is_busy() {
+            return Err(SingleTransferError::Busy);
         }
-        self.deadline = self.timeout.map(|t| Instant::now() + t);
+        self.deadline = self.timeout.and_then(|t| Instant::now().checked_add(t));
         self.descriptors.write_u32(self.completed_word.offset, 0);
         fence(Ordering::SeqCst);
-        self.regs
-            .bar
-            .write32(self.regs.channel_base + CH_CONTROL_W1S, CONTROL_RUN);
+        self.blocks.set_run();
         Ok(())
     }
 
@@ -179,40 +184,39 @@ impl SingleTransfer {
     pub fn poll(&mut self) -> TransferState {
         let wb = self.descriptors.read_u32(self.completed_word.offset);
         fence(Ordering::Acquire);
-        let count = u64::from(wb & WB_COUNT_MASK);
-        let total = self.lengths.len();
-        if wb & WB_STS_ERR != 0 {
-            return TransferState::Error(format!(
-                "Transfer completed with error. channel_status=0x{:x} with {count} out of {total} descriptors completed",
-                self.status()
-            ));
+        let completed = u64::from(wb & completed_count::COUNT_MASK);
+        let total = self.pieces.len();
+        if wb & completed_count::STS_ERR != 0 {
+            return TransferState::Failed(SingleTransferError::CompletedWithError {
+                status: self.blocks.status(),
+                completed,
+                total,
+            });
         }
-        if count == total as u64 {
+        if completed == total as u64 {
             self.stop();
             return TransferState::Complete;
         }
         if self.deadline.is_some_and(|d| Instant::now() > d) {
-            return TransferState::Timeout(format!(
-                "Transfer timed out. channel_status=0x{:x} with {count} out of {total} descriptors completed",
-                self.status()
-            ));
+            return TransferState::Failed(SingleTransferError::TimedOut {
+                status: self.blocks.status(),
+                completed,
+                total,
+            });
         }
         TransferState::InProgress
     }
 
-    /// Starts and polls until the transfer ends.
-    pub fn run(&mut self) -> TransferState {
-        if let Err(e) = self.start() {
-            return TransferState::Error(e);
-        }
+    /// Starts and polls until the transfer ends (bounded by the timeout, if any).
+    pub fn run(&mut self) -> Result<(), SingleTransferError> {
+        self.start()?;
         loop {
             match self.poll() {
                 TransferState::InProgress => std::thread::yield_now(),
-                other => {
-                    if other != TransferState::Complete {
-                        self.stop();
-                    }
-                    return other;
+                TransferState::Complete => return Ok(()),
+                TransferState::Failed(e) => {
+                    self.stop();
+                    return Err(e);
                 }
             }
         }
@@ -220,8 +224,6 @@ impl SingleTransfer {
 
     /// Clears Run.
     pub fn stop(&self) {
-        self.regs
-            .bar
-            .write32(self.regs.channel_base + CH_CONTROL_W1C, CONTROL_RUN);
+        self.blocks.clear_run();
     }
 }

@@ -1,6 +1,6 @@
-//! test_dma_descriptor_credits (fact sheet 7.3) against simulated boards: it passes on every
+//! test_dma_descriptor_credits (xilinx_dma_bridge.md §7.3) against simulated boards: it passes on every
 //! design with a DMA bridge, its fixed lines have the original's format, and injected faults
-//! give the fact sheet's failure text, a non-zero exit and no hang (the test timeout fires).
+//! give xilinx_dma_bridge.md's failure text, a non-zero exit and no hang (the test timeout fires).
 
 mod common;
 
@@ -86,7 +86,7 @@ fn golden_lines_memory_mapped_with_reset_test() {
 
 #[test]
 fn golden_lines_stream_full_size() {
-    // The fact sheet's figures for 4 KiB pages: 3069 messages, 7847433 words, 9198 descriptors.
+    // xilinx_dma_bridge.md §7.3's figures for 4 KiB pages: 3069 messages, 7847433 words, 9198 descriptors.
     let (out, err, code) = run("TEF1001_dma_stream_loopback", &[], None);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
@@ -283,4 +283,19 @@ fn a32_option_keeps_every_iova_below_4_gib() {
         let end = line.rsplit("..0x").next().unwrap();
         assert!(u64::from_str_radix(end, 16).unwrap() < 1 << 32, "{line}");
     }
+}
+
+#[test]
+fn no_design_to_test_is_one_line_and_exit_1() {
+    let r = common::run_tool(CREDITS, &["--sim", "-d", "0000:99:00.0"], None);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with(
+            "test_dma_descriptor_credits: no design with a DMA bridge found (-d 0000:99:00.0; simulated boards: "
+        ),
+        "{}",
+        r.stderr
+    );
 }

@@ -40,19 +40,9 @@ struct Args {
     usage: bool,
 }
 
-/// C `strtoul(text, &end, 0)` with the whole text consumed.
+/// C `strtoul(text, &end, 0)` with the whole text consumed (the suite's one parser).
 fn parse_c_integer(text: &str) -> Option<u64> {
-    let t = text.trim_start();
-    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        return u64::from_str_radix(hex, 16).ok();
-    }
-    if t.len() > 1 && t.starts_with('0') {
-        return u64::from_str_radix(&t[1..], 8).ok();
-    }
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    t.parse().ok()
+    command_line::integer::parse_u64(text).ok()
 }
 
 fn parse_decimal(text: &str) -> Option<u64> {

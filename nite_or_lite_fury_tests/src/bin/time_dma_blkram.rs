@@ -1,6 +1,7 @@
-//! time_dma_blkram (fact sheet 7.4): DMA timing and pattern test of the block RAM of the
+//! time_dma_blkram (xilinx_dma_bridge.md §7.4): DMA timing and pattern test of the block RAM of the
 //! dma_blkram design (DMA on BAR 0).
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -8,7 +9,7 @@ use command_line::{cli, DeviceArgs};
 use identify_design::DesignId;
 use xilinx_dma_bridge::designs::DmaDesign;
 use xilinx_dma_bridge::legacy_test::LegacyTest;
-use xilinx_dma_bridge::options::{c_int_parser, TimeoutArgs};
+use xilinx_dma_bridge::options::{c_int_at_least_parser, TimeoutArgs};
 use xilinx_dma_bridge::programs::legacy_memory::run_on_selected_designs;
 use xilinx_dma_bridge::programs::verdict::run_verdict;
 use xilinx_dma_bridge::progress::TerminalProgress;
@@ -41,13 +42,14 @@ struct Args {
     )]
     c2h_channel: u8,
 
-    /// Iterations (default: until 2^32 words have been tested, 14564 for 0x120000 bytes).
-    #[arg(long, value_name = "COUNT")]
+    /// Iterations, at least 1 (default: until 2^32 words have been tested, 14564 for
+    /// 0x120000 bytes).
+    #[arg(long, value_name = "COUNT", value_parser = c_int_at_least_parser("iterations", 1))]
     iterations: Option<u64>,
 
     /// Test only the first SIZE bytes of the block RAM.
     #[arg(long = "memory-size-limit", alias = "memory_size_limit", value_name = "SIZE",
-          value_parser = c_int_parser("memory_size_limit"))]
+          value_parser = c_int_at_least_parser("memory_size_limit", 4))]
     memory_size_limit: Option<u64>,
 
     #[command(flatten)]
@@ -61,24 +63,34 @@ struct Args {
 fn main() -> ExitCode {
     let args: Args = cli::parse();
     let mut bars = TerminalProgress::for_stdout();
-    run_verdict(|| run_on_selected_designs(&args.device, &mut bars, |d| select(&args, d)))
+    let mut out = io::stdout().lock();
+    run_verdict("time_dma_blkram", || {
+        run_on_selected_designs(
+            &args.device,
+            "dma_blkram design",
+            &mut out,
+            &mut bars,
+            |d, out| select(&args, d, out),
+        )
+    })
 }
 
-/// The block RAM test of a dma_blkram design, after printing its `Testing ...` line.
-fn select(args: &Args, d: &DmaDesign) -> Option<LegacyTest> {
+/// The block RAM test of a dma_blkram design, after writing its `Testing ...` line.
+fn select(args: &Args, d: &DmaDesign, out: &mut dyn Write) -> io::Result<Option<LegacyTest>> {
     if d.design.design != DesignId::DmaBlkram {
-        return None;
+        return Ok(None);
     }
     let size = args
         .memory_size_limit
         .map_or(d.bridge.memory_size, |l| l.min(d.bridge.memory_size));
-    println!(
+    writeln!(
+        out,
         "Testing dma_blkram device with memory size 0x{size:x} for {} h2c_chan {} c2h chan {}",
         d.pci_text(),
         args.h2c_channel,
         args.c2h_channel
-    );
-    Some(LegacyTest {
+    )?;
+    Ok(Some(LegacyTest {
         memory_name: "BLKRAM",
         bar_index: d.bridge.bar,
         memory_size: size,
@@ -89,5 +101,5 @@ fn select(args: &Args, d: &DmaDesign) -> Option<LegacyTest> {
         pass_every_iteration: false,
         iterations: args.iterations,
         timeout: args.timeout.duration(),
-    })
+    }))
 }

@@ -1,4 +1,4 @@
-//! test_dma_bridge (fact sheet 7.1): for every identified design with a DMA bridge, run the
+//! test_dma_bridge (xilinx_dma_bridge.md §7.1): for every identified design with a DMA bridge, run the
 //! enabled tests matching its interface over the channel combinations, verifying the LCG
 //! pattern and timing populate, DMA and verify. The logic is
 //! [`xilinx_dma_bridge::programs::dma_bridge`].
@@ -28,5 +28,8 @@ struct Args {
 fn main() -> ExitCode {
     let args: Args = cli::parse();
     let mut bars = TerminalProgress::for_stdout();
-    run_verdict(|| dma_bridge::run(&args.device, &args.options, &mut bars))
+    let mut out = std::io::stdout().lock();
+    run_verdict("test_dma_bridge", || {
+        dma_bridge::run(&args.device, &args.options, &mut out, &mut bars)
+    })
 }

@@ -1,6 +1,6 @@
-//! test_dma_bridge_parallel_streams (fact sheet 7.2): every selected looped-back stream pair
+//! test_dma_bridge_parallel_streams (xilinx_dma_bridge.md §7.2): every selected looped-back stream pair
 //! at once, continuously, until Ctrl-C or `--duration`; per-pair throughput every 10 s;
-//! data verified at the end. The logic is
+//! every received buffer of every lap verified. The logic is
 //! [`xilinx_dma_bridge::programs::parallel_streams`].
 
 use std::process::ExitCode;
@@ -25,5 +25,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
-    run_verdict(|| parallel_streams::run(args.device, &args.options))
+    let mut out = std::io::stdout().lock();
+    run_verdict("test_dma_bridge_parallel_streams", || {
+        parallel_streams::run(args.device, &args.options, &mut out)
+    })
 }

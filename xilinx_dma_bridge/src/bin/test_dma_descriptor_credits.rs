@@ -1,4 +1,4 @@
-//! test_dma_descriptor_credits (fact sheet 7.3): proves that a credit-gated descriptor ring
+//! test_dma_descriptor_credits (xilinx_dma_bridge.md §7.3): proves that a credit-gated descriptor ring
 //! lets software append work to a running engine. The logic is
 //! [`xilinx_dma_bridge::programs::descriptor_credits`].
 
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use command_line::{cli, DeviceArgs};
 use xilinx_dma_bridge::programs::descriptor_credits::{self, options::CreditsOptions};
+use xilinx_dma_bridge::programs::verdict::run_verdict;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,5 +25,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
-    cli::run(|| Ok(descriptor_credits::run(&args.device, &args.options)?))
+    let mut out = std::io::stdout().lock();
+    run_verdict("test_dma_descriptor_credits", || {
+        descriptor_credits::run(&args.device, &args.options, &mut out)
+    })
 }

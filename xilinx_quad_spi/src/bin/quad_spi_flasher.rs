@@ -57,13 +57,9 @@ struct Args {
     yes: bool,
 }
 
+/// Offsets and lengths: the suite's one C-style integer syntax (decimal, `0x` hex, `0` octal).
 fn parse_number(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => t.parse(),
-    };
-    r.map_err(|_| format!("invalid number '{text}' (decimal, or hex with 0x)"))
+    command_line::integer::parse_u64(text).map_err(|e| e.to_string())
 }
 
 /// Progress bars on a terminal.

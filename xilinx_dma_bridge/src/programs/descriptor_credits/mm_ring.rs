@@ -1,12 +1,13 @@
 //! The memory-mapped ring test: card memory written by H2C and read back by C2H through
 //! two credit-gated rings, then verified word by word.
 
+use std::io::{self, Write};
 use std::time::Instant;
 
 use vfio_access::mmio::Mmio;
 use vfio_access::{signals, DmaAccess, DmaBuffer};
 
-use super::raw_ring::init_pair;
+use super::raw_ring::{init_pair, Ring};
 use super::{Ctx, PAGE, PAGE_WORDS, RING};
 use crate::TestPattern;
 
@@ -40,36 +41,44 @@ pub(super) fn write_pattern(
 
 /// Channel 0 both directions, one page per descriptor, H2C credited in groups of 5 and
 /// each C2H page credited as soon as its H2C page has completed.
-pub(super) fn mm_ring_test(ctx: &Ctx, bar: &Mmio) -> bool {
+pub(super) fn mm_ring_test(ctx: &Ctx, bar: &Mmio, out: &mut dyn Write) -> io::Result<bool> {
     let total = (ctx.design.bridge.memory_size / PAGE).min(ctx.args.mm_descriptors);
     let bytes = total * PAGE;
-    println!(
+    writeln!(
+        out,
         "Testing {bytes} bytes of card memory, using rings with {RING} descriptors, and a total of {total} descriptors"
-    );
-    let Some((_descriptors, mut h2c, mut c2h)) = init_pair(ctx, bar, 0, 0, false) else {
-        return false;
+    )?;
+    if total == 0 {
+        writeln!(out, "The card memory holds no whole page to test")?;
+        return Ok(false);
+    }
+    let Some((_descriptors, mut h2c, mut c2h)) = init_pair(ctx, bar, 0, 0, false, out)? else {
+        return Ok(false);
     };
-    let Some(h2c_data) = ctx.alloc("h2c_data", bytes, DmaAccess::READ, ctx.offsets[1]) else {
+    let stop_both = |h2c: &Ring, c2h: &Ring| {
         h2c.stop();
         c2h.stop();
-        return false;
     };
-    let Some(c2h_data) = ctx.alloc("c2h_data", bytes, DmaAccess::WRITE, ctx.offsets[2]) else {
-        h2c.stop();
-        c2h.stop();
-        return false;
+    let Some(h2c_data) = ctx.alloc("h2c_data", bytes, DmaAccess::READ, ctx.offsets[1], out)? else {
+        stop_both(&h2c, &c2h);
+        return Ok(false);
+    };
+    let Some(c2h_data) = ctx.alloc("c2h_data", bytes, DmaAccess::WRITE, ctx.offsets[2], out)?
+    else {
+        stop_both(&h2c, &c2h);
+        return Ok(false);
     };
     write_pattern(&mut TestPattern::new(0), &h2c_data.buffer, bytes, false);
     write_pattern(&mut TestPattern::new(0), &c2h_data.buffer, bytes, true);
 
-    let deadline = Instant::now() + ctx.timeout();
+    let deadline = ctx.deadline();
     let mut pass = true;
     while c2h.completed < total {
         h2c.poll();
         c2h.poll();
         if h2c.error || c2h.error {
             let failed = if h2c.error { &h2c } else { &c2h };
-            failed.report_error();
+            failed.report_error(out)?;
             pass = false;
             break;
         }
@@ -88,31 +97,34 @@ pub(super) fn mm_ring_test(ctx: &Ctx, bar: &Mmio) -> bool {
             c2h.credit(1);
         }
         if signals::interrupted() {
-            println!("Interrupted");
+            writeln!(out, "Interrupted")?;
             pass = false;
             break;
         }
-        if Instant::now() > deadline {
+        if deadline.is_some_and(|d| Instant::now() > d) {
             if h2c.completed < h2c.started || h2c.started < total {
-                h2c.report_timeout();
+                h2c.report_timeout(out)?;
             } else {
-                c2h.report_timeout();
+                c2h.report_timeout(out)?;
             }
             pass = false;
             break;
         }
         std::thread::yield_now();
     }
-    h2c.stop();
-    c2h.stop();
+    stop_both(&h2c, &c2h);
     if !pass {
-        return false;
+        return Ok(false);
     }
-    verify_card_words(&c2h_data.buffer, total * PAGE_WORDS)
+    verify_card_words(&c2h_data.buffer, total * PAGE_WORDS, out)
 }
 
 /// Checks every word of the C2H mapping against the pattern.
-pub(super) fn verify_card_words(buffer: &DmaBuffer, words: u64) -> bool {
+pub(super) fn verify_card_words(
+    buffer: &DmaBuffer,
+    words: u64,
+    out: &mut dyn Write,
+) -> io::Result<bool> {
     let mut expected = TestPattern::new(0);
     let mut mismatches = 0u64;
     let mut chunk = vec![0u8; 64 << 10];
@@ -128,10 +140,11 @@ pub(super) fn verify_card_words(buffer: &DmaBuffer, words: u64) -> bool {
                 let e = expected.next_word();
                 if actual != e {
                     if mismatches < MAX_MISMATCH_LINES {
-                        println!(
+                        writeln!(
+                            out,
                             "card_words[{}] actual=0x{actual:08x} expected=0x{e:08x}",
                             done + k as u64
-                        );
+                        )?;
                     }
                     mismatches += 1;
                 }
@@ -142,10 +155,11 @@ pub(super) fn verify_card_words(buffer: &DmaBuffer, words: u64) -> bool {
         done += (n / 4) as u64;
     }
     if mismatches > MAX_MISMATCH_LINES {
-        println!(
+        writeln!(
+            out,
             "... {} more of {mismatches} card words differ",
             mismatches - MAX_MISMATCH_LINES
-        );
+        )?;
     }
-    mismatches == 0
+    Ok(mismatches == 0)
 }

@@ -1,4 +1,4 @@
-//! `test_dma_descriptor_credits` (fact sheet 7.3): proves that a credit-gated descriptor
+//! `test_dma_descriptor_credits` (xilinx_dma_bridge.md §7.3): proves that a credit-gated descriptor
 //! ring lets software append work to a running engine. Uses the raw register interface (not
 //! the ring driver of the library): an optional VFIO reset test, the credit increment test,
 //! then the memory-mapped ring test or the two stream ring tests (0->1, 1->0), per design.
@@ -18,23 +18,25 @@ mod raw_ring;
 mod register_tests;
 mod stream_ring;
 
+use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use command_line::DeviceArgs;
 use vfio_access::{signals, DmaAccess};
+use xdma_registers::register_map::MAX_CREDITS;
+use xdma_registers::{map_dma_window, ChannelBlocks, DmaDirection};
 
 use self::mm_ring::mm_ring_test;
 use self::options::CreditsOptions;
 use self::raw_ring::Mapping;
 use self::register_tests::{credit_increment_test, reset_test};
 use self::stream_ring::stream_ring_test;
-use super::opening::{open_designs, OpenDevicesError};
-use crate::designs::{dma_designs, DmaDesign};
-use crate::discovery::{channel_registers, discover_channels, map_dma_window, stream_partner};
-use crate::registers::MAX_CREDITS;
-use crate::Direction;
+use super::channel_locks::ChannelLocks;
+use super::opening::{open_designs, search_scope, OpenDevicesError};
+use super::verdict::Verdict;
+use crate::designs::{dma_designs, stream_partner, DmaDesign};
 
 /// Descriptors per ring (the maximum number of credits).
 const RING: u64 = MAX_CREDITS as u64;
@@ -47,27 +49,43 @@ const PAGE_WORDS: u64 = PAGE / 4;
 pub enum CreditsError {
     #[error(transparent)]
     Open(#[from] OpenDevicesError),
+    #[error(transparent)]
+    ChannelLock(#[from] vfio_access::peripheral_lock::PeripheralLockError),
+    #[error("writing the report")]
+    Output(#[from] io::Error),
     #[error("{failed} of {total} designs failed")]
     DesignsFailed { failed: usize, total: usize },
 }
 
-/// Runs the tool, printing its lines; an error when a design failed.
-pub fn run(device: &DeviceArgs, args: &CreditsOptions) -> Result<(), CreditsError> {
+/// Runs the tool, writing its lines to `out`: PASS, nothing tested, or an error when a
+/// design failed.
+pub fn run(
+    device: &DeviceArgs,
+    args: &CreditsOptions,
+    out: &mut dyn Write,
+) -> Result<Verdict, CreditsError> {
     signals::interrupt_flag();
     let opened = open_designs(device, args.a32)?;
     let mut failed = 0;
     let designs = dma_designs(&opened);
+    if designs.is_empty() {
+        return Ok(Verdict::nothing_tested(
+            "design with a DMA bridge",
+            search_scope(device, &opened),
+        ));
+    }
     for d in &designs {
         if d.bridge.is_stream() {
-            println!("Testing DMA bridge bar {} AXI Stream", d.bridge.bar);
+            writeln!(out, "Testing DMA bridge bar {} AXI Stream", d.bridge.bar)?;
         } else {
-            println!(
+            writeln!(
+                out,
                 "Testing DMA bridge bar {} memory size 0x{:x}",
                 d.bridge.bar, d.bridge.memory_size
-            );
+            )?;
         }
-        let pass = test_design(args, d);
-        println!("Test: {}", if pass { "PASS" } else { "FAIL" });
+        let pass = test_design(args, d, out)?;
+        writeln!(out, "Test: {}", if pass { "PASS" } else { "FAIL" })?;
         if !pass {
             failed += 1;
         }
@@ -78,57 +96,81 @@ pub fn run(device: &DeviceArgs, args: &CreditsOptions) -> Result<(), CreditsErro
             total: designs.len(),
         });
     }
-    Ok(())
+    Ok(Verdict::Pass)
 }
 
-fn test_design(args: &CreditsOptions, d: &DmaDesign) -> bool {
+fn test_design(
+    args: &CreditsOptions,
+    d: &DmaDesign,
+    out: &mut dyn Write,
+) -> Result<bool, CreditsError> {
     let offsets = args.iova_offsets.unwrap_or([0; 3]);
     if args.iova_offsets.is_some() && uses_physical_memory(d) {
-        println!(
+        writeln!(
+            out,
             "Applying IOVA offsets is disabled when physical memory is used, as may crash the PC"
-        );
-        return false;
+        )?;
+        return Ok(false);
     }
     let bar = match map_dma_window(d.device, d.bridge.bar) {
         Ok(b) => b,
-        Err(m) => {
-            println!("{m}");
-            return false;
+        Err(e) => {
+            writeln!(out, "{e}")?;
+            return Ok(false);
         }
     };
     let stream = d.bridge.is_stream();
-    let h2c0 = match channel_registers(&bar, Direction::H2C, 0, stream) {
+    let h2c0 = match ChannelBlocks::check(&bar, DmaDirection::H2C, 0, stream) {
         Ok(r) => r,
-        Err(m) => {
-            println!("{m}");
-            return false;
+        Err(e) => {
+            writeln!(out, "{e}")?;
+            return Ok(false);
         }
     };
+    // The channels this design's tests drive, locked for all of them.
+    let channels = d.channels();
+    let used: Vec<(DmaDirection, u8)> = if stream {
+        (0..channels.h2c.len().min(2) as u8)
+            .flat_map(|h| {
+                [
+                    (DmaDirection::H2C, h),
+                    (DmaDirection::C2H, stream_partner(h, channels.c2h.len())),
+                ]
+            })
+            .chain([(DmaDirection::H2C, 0)])
+            .collect()
+    } else {
+        vec![(DmaDirection::H2C, 0), (DmaDirection::C2H, 0)]
+    };
+    let mut locks = ChannelLocks::default();
+    locks.lock(d.device, used)?;
     let ctx = Ctx {
         args,
         design: d,
         offsets,
     };
-    if args.reset_test && !reset_test(d, &h2c0) {
-        return false;
+    if args.reset_test && !reset_test(d, &h2c0, out)? {
+        return Ok(false);
     }
-    if !credit_increment_test(&h2c0) {
-        return false;
+    if !credit_increment_test(&h2c0, out)? {
+        return Ok(false);
     }
     if stream {
-        let channels = discover_channels(d.device, d.bridge.bar, true);
         let (nh, nc) = (channels.h2c.len(), channels.c2h.len());
         if nh == 0 || nc == 0 {
-            println!("No stream channels: num_h2c_channels={nh} num_c2h_channels={nc}");
-            return false;
+            writeln!(
+                out,
+                "No stream channels: num_h2c_channels={nh} num_c2h_channels={nc}"
+            )?;
+            return Ok(false);
         }
         let mut pass = true;
         for h in 0..nh.min(2) as u8 {
-            pass &= stream_ring_test(&ctx, &bar, h, stream_partner(h, nc));
+            pass &= stream_ring_test(&ctx, &bar, h, stream_partner(h, nc), out)?;
         }
-        pass
+        Ok(pass)
     } else {
-        mm_ring_test(&ctx, &bar)
+        Ok(mm_ring_test(&ctx, &bar, out)?)
     }
 }
 
@@ -149,31 +191,41 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn timeout(&self) -> Duration {
-        Duration::try_from_secs_f64(self.args.timeout.timeout_seconds).unwrap_or(Duration::MAX)
+    /// When the test gives up (none without a timeout).
+    fn deadline(&self) -> Option<Instant> {
+        let timeout: Option<Duration> = self.args.timeout.duration();
+        timeout.and_then(|t| Instant::now().checked_add(t))
     }
 
     /// A zeroed DMA mapping; with `-o`, the IOVA range the card is given is reported.
-    fn alloc(&self, name: &str, bytes: u64, access: DmaAccess, offset: u64) -> Option<Mapping> {
+    fn alloc(
+        &self,
+        name: &str,
+        bytes: u64,
+        access: DmaAccess,
+        offset: u64,
+        out: &mut dyn Write,
+    ) -> io::Result<Option<Mapping>> {
         match self.design.device.alloc_dma(bytes as usize, access) {
             Ok(b) => {
                 let start = b.iova();
                 let last = start + b.len() as u64 - 1;
                 if self.args.iova_offsets.is_some() {
-                    println!(
+                    writeln!(
+                        out,
                         "Changing {name} IOVA 0x{start:x}..0x{last:x} -> 0x{:x}..0x{:x}",
                         start.wrapping_add(offset),
                         last.wrapping_add(offset)
-                    );
+                    )?;
                 }
-                Some(Mapping {
+                Ok(Some(Mapping {
                     buffer: Arc::new(b),
                     offset,
-                })
+                }))
             }
             Err(e) => {
-                println!("{e}");
-                None
+                writeln!(out, "{e}")?;
+                Ok(None)
             }
         }
     }

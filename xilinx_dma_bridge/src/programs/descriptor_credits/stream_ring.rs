@@ -2,6 +2,7 @@
 //! checked as it arrives.
 
 use std::collections::VecDeque;
+use std::io::{self, Write};
 use std::time::Instant;
 
 use vfio_access::mmio::Mmio;
@@ -9,7 +10,6 @@ use vfio_access::{signals, DmaAccess};
 
 use super::raw_ring::{init_pair, Ring};
 use super::{Ctx, PAGE, PAGE_WORDS, RING};
-use crate::descriptor::{STREAM_WB_EOP, STREAM_WB_MAGIC, STREAM_WB_MAGIC_MASK};
 use crate::TestPattern;
 
 /// One received piece the C2H side expects.
@@ -21,23 +21,42 @@ pub(super) struct Piece {
 /// H2C channel `h` looped back to C2H channel `c`: messages of 1023 + m words split into
 /// page-sized H2C descriptors (EOP on the last), one credit write per message; every C2H
 /// descriptor is one page, credited up front and re-credited once checked.
-pub(super) fn stream_ring_test(ctx: &Ctx, bar: &Mmio, h: u8, c: u8) -> bool {
+pub(super) fn stream_ring_test(
+    ctx: &Ctx,
+    bar: &Mmio,
+    h: u8,
+    c: u8,
+    out: &mut dyn Write,
+) -> io::Result<bool> {
     let messages = ctx.args.stream_messages;
-    let Some((_descriptors, mut h2c, mut c2h)) = init_pair(ctx, bar, h, c, true) else {
-        return false;
+    let Some((_descriptors, mut h2c, mut c2h)) = init_pair(ctx, bar, h, c, true, out)? else {
+        return Ok(false);
     };
     let stop_both = |h2c: &Ring, c2h: &Ring| {
         h2c.stop();
         c2h.stop();
     };
-    let Some(h2c_data) = ctx.alloc("h2c_data", RING * PAGE, DmaAccess::READ, ctx.offsets[1]) else {
+    let h2c_data = ctx.alloc(
+        "h2c_data",
+        RING * PAGE,
+        DmaAccess::READ,
+        ctx.offsets[1],
+        out,
+    )?;
+    let Some(h2c_data) = h2c_data else {
         stop_both(&h2c, &c2h);
-        return false;
+        return Ok(false);
     };
-    let Some(c2h_data) = ctx.alloc("c2h_data", RING * PAGE, DmaAccess::WRITE, ctx.offsets[2])
-    else {
+    let c2h_data = ctx.alloc(
+        "c2h_data",
+        RING * PAGE,
+        DmaAccess::WRITE,
+        ctx.offsets[2],
+        out,
+    )?;
+    let Some(c2h_data) = c2h_data else {
         stop_both(&h2c, &c2h);
-        return false;
+        return Ok(false);
     };
     for i in 0..RING {
         c2h.populate(i, PAGE, 0, c2h_data.card_iova(i * PAGE), false);
@@ -51,13 +70,13 @@ pub(super) fn stream_ring_test(ctx: &Ctx, bar: &Mmio, h: u8, c: u8) -> bool {
     let (mut sent, mut received, mut processed) = (0u64, 0u64, 0u64);
     let (mut total_words, mut total_descriptors, mut rx_words) = (0u64, 0u64, 0u64);
     let mut failure: Option<String> = None;
-    let deadline = Instant::now() + ctx.timeout();
+    let deadline = ctx.deadline();
     while received < messages {
         h2c.poll();
         c2h.poll();
         if h2c.error || c2h.error {
             let failed = if h2c.error { &h2c } else { &c2h };
-            failed.report_error();
+            failed.report_error(out)?;
             failure = Some(String::new());
             break;
         }
@@ -98,15 +117,17 @@ pub(super) fn stream_ring_test(ctx: &Ctx, bar: &Mmio, h: u8, c: u8) -> bool {
                 ));
                 break;
             };
-            let (magic_status, len) = c2h.take_stream_wb(processed);
-            if magic_status & STREAM_WB_MAGIC_MASK != STREAM_WB_MAGIC {
+            let wb = c2h.take_stream_wb(processed);
+            let len = wb.length;
+            if !wb.magic_ok() {
                 failure = Some(format!(
-                    "Incorrect stream wb_magic_status 0x{magic_status:x}"
+                    "Incorrect stream wb_magic_status 0x{:x}",
+                    wb.magic_status
                 ));
-            } else if (magic_status & STREAM_WB_EOP != 0) != piece.eop {
+            } else if wb.eop() != piece.eop {
                 failure = Some(format!(
                     "Incorrect EOP actual {} expected {}",
-                    magic_status & STREAM_WB_EOP,
+                    u32::from(wb.eop()),
                     u32::from(piece.eop)
                 ));
             } else if u64::from(len) != piece.bytes {
@@ -144,12 +165,12 @@ pub(super) fn stream_ring_test(ctx: &Ctx, bar: &Mmio, h: u8, c: u8) -> bool {
             failure = Some("Interrupted".into());
             break;
         }
-        if Instant::now() > deadline {
-            c2h.report_timeout();
+        if deadline.is_some_and(|d| Instant::now() > d) {
+            c2h.report_timeout(out)?;
             if h2c.completed == h2c.started {
-                println!("H2C had completed");
+                writeln!(out, "H2C had completed")?;
             } else {
-                h2c.report_timeout();
+                h2c.report_timeout(out)?;
             }
             failure = Some(String::new());
             break;
@@ -159,17 +180,21 @@ pub(super) fn stream_ring_test(ctx: &Ctx, bar: &Mmio, h: u8, c: u8) -> bool {
     stop_both(&h2c, &c2h);
     match failure {
         None => {
-            println!(
+            writeln!(
+                out,
                 "Successfully sent {messages} messages from Ch{h}->{c} with a total of {total_words} words in {total_descriptors} descriptors"
-            );
-            true
+            )?;
+            Ok(true)
         }
         Some(m) => {
             if !m.is_empty() {
-                println!("{m}");
+                writeln!(out, "{m}")?;
             }
-            println!("Failed after {received} out of {messages} messages transferred by DMA");
-            false
+            writeln!(
+                out,
+                "Failed after {received} out of {messages} messages transferred by DMA"
+            )?;
+            Ok(false)
         }
     }
 }

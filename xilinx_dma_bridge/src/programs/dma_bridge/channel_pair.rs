@@ -5,13 +5,15 @@
 use std::sync::Arc;
 
 use vfio_access::timing::TransferTiming;
-use vfio_access::{DmaAccess, DmaBuffer};
+use vfio_access::{DmaAccess, DmaBuffer, VfioError};
 
 use super::outcome::Outcome;
+use crate::channel_error::ChannelError;
 use crate::designs::DmaDesign;
 use crate::mapping::SubAllocator;
+use crate::poll_watchdog::PollWatchdog;
 use crate::progress::{iteration_phase, Progress};
-use crate::{ChannelConfig, DmaChannel, OverallSuccess};
+use crate::{ChannelConfig, DmaChannel};
 
 /// The channels of one test and the host data mappings they transfer.
 pub struct ChannelPair {
@@ -23,41 +25,32 @@ pub struct ChannelPair {
 
 impl ChannelPair {
     /// Maps `descriptors_bytes` for both rings and `h2c_bytes` / `c2h_bytes` of data, then
-    /// initialises H2C and C2H; `None` (the mapping error printed) when a mapping failed.
+    /// initialises H2C and C2H.
     pub fn open(
         d: &DmaDesign,
         descriptors_bytes: usize,
         (h2c_bytes, c2h_bytes): (u64, u64),
         h2c_config: ChannelConfig,
         c2h_config: ChannelConfig,
-    ) -> Option<Self> {
-        let alloc = |size: u64, access| match d.device.alloc_dma(size as usize, access) {
-            Ok(b) => Some(Arc::new(b)),
-            Err(e) => {
-                println!("{e}");
-                None
-            }
-        };
+    ) -> Result<Self, VfioError> {
+        let alloc = |size: u64, access| d.device.alloc_dma(size as usize, access).map(Arc::new);
         let descriptors = alloc(descriptors_bytes as u64, DmaAccess::READ_WRITE)?;
         let h2c_data = alloc(h2c_bytes, DmaAccess::READ)?;
         let c2h_data = alloc(c2h_bytes, DmaAccess::WRITE)?;
         let mut descriptors = SubAllocator::new(descriptors);
-        let overall = OverallSuccess::new();
         let h2c = DmaChannel::init(
             d.device,
             h2c_config,
             &mut descriptors,
             Arc::clone(&h2c_data),
-            &overall,
         );
         let c2h = DmaChannel::init(
             d.device,
             c2h_config,
             &mut descriptors,
             Arc::clone(&c2h_data),
-            &overall,
         );
-        Some(Self {
+        Ok(Self {
             h2c,
             c2h,
             h2c_data,
@@ -67,6 +60,30 @@ impl ChannelPair {
 
     pub fn any_failed(&self) -> bool {
         self.h2c.failed() || self.c2h.failed()
+    }
+
+    /// A watchdog over a polling loop of this pair, with the channels' timeout.
+    pub fn watchdog(&self) -> PollWatchdog {
+        PollWatchdog::new(self.h2c.timeout().max(self.c2h.timeout()))
+    }
+
+    /// Ends a polling loop that made no progress: records `waiting_for` on the C2H channel
+    /// once the watchdog has expired; true when the loop must stop.
+    pub fn no_progress(
+        &mut self,
+        watchdog: &PollWatchdog,
+        waiting_for: impl FnOnce() -> String,
+    ) -> bool {
+        match watchdog.expired(waiting_for) {
+            Some(e) => {
+                self.c2h.record_failure(e);
+                true
+            }
+            None => {
+                std::thread::yield_now();
+                false
+            }
+        }
     }
 
     /// Up to `iterations` rounds of `steps`, each step timed over `bytes` and reported to
@@ -81,6 +98,10 @@ impl ChannelPair {
         let mut populate = TransferTiming::new("populate test pattern", bytes);
         let mut dma = TransferTiming::new("host-to-card and card-to-host DMA", bytes);
         let mut verify = TransferTiming::new("verify test pattern", bytes);
+        if iterations == 0 {
+            self.h2c
+                .record_failure(ChannelError::Assertion("iterations > 0"));
+        }
         progress.start(iterations.saturating_mul(3 * bytes));
         for i in 0..iterations {
             if self.any_failed() {

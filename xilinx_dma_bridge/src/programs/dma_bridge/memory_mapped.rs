@@ -2,15 +2,20 @@
 //! card memory by H2C, reads it back by C2H (each C2H piece once its H2C data is on the
 //! card) and verifies it; they differ in how the memory is split into transfers.
 
+use std::io::{self, Write};
+
+use xdma_registers::descriptor::descriptors_for;
+
 use super::channel_pair::{ChannelPair, IterationSteps};
 use super::options::DmaBridgeOptions;
 use super::outcome::{mismatch_text, Outcome};
 use super::{card_memory, iterations};
-use crate::descriptor::descriptors_for;
 use crate::designs::DmaDesign;
 use crate::mapping::descriptors_mapping_bytes;
 use crate::progress::Progress;
-use crate::{ChannelConfig, Completion, Direction, DmaChannel, TestPattern};
+use crate::{
+    BufferLayout, ChannelConfig, ChannelError, Completion, DmaChannel, DmaDirection, TestPattern,
+};
 
 /// `memory_fixed_buffers`: the card memory as a ring of equal buffers, one per descriptor.
 pub fn fixed_buffers(
@@ -18,8 +23,9 @@ pub fn fixed_buffers(
     d: &DmaDesign,
     h: u8,
     c: u8,
+    out: &mut dyn Write,
     progress: &mut dyn Progress,
-) -> Outcome {
+) -> io::Result<Outcome> {
     let mem = card_memory(options, d);
     let (n, bpb) = if mem < options.max_buffer_size {
         (1u64, mem)
@@ -27,28 +33,31 @@ pub fn fixed_buffers(
         let bpb = options.max_buffer_size / 4 * 4;
         (mem / bpb, bpb)
     };
-    println!(
+    writeln!(
+        out,
         "\nTesting using {n} buffers of size 0x{bpb:x} bytes, H2C channel {h} C2H channel {c}"
-    );
+    )?;
     let config = |direction, id| ChannelConfig {
-        num_descriptors: n as u32,
-        bytes_per_buffer: bpb,
-        timeout_seconds: options.timeout.timeout_seconds,
-        ..ChannelConfig::new(direction, id, d.bridge.memory_size, d.bridge.bar)
+        num_descriptors: n.min(u64::from(u32::MAX)) as u32,
+        buffers: BufferLayout::fixed(bpb),
+        timeout: options.timeout.duration(),
+        ..ChannelConfig::new(direction, id, d.interface(), d.bridge.bar)
     };
-    let Some(pair) = ChannelPair::open(
+    let pair = match ChannelPair::open(
         d,
         2 * descriptors_mapping_bytes(n as usize, false),
         (mem, mem),
-        config(Direction::H2C, h),
-        config(Direction::C2H, c),
-    ) else {
-        return Outcome::AllocFailed;
+        config(DmaDirection::H2C, h),
+        config(DmaDirection::C2H, c),
+    ) {
+        Ok(p) => p,
+        Err(e) => return Ok(Outcome::AllocFailed(e)),
     };
-    run_whole_memory(options, pair, n * bpb, progress, |pair| {
-        let (h2c, c2h) = (&mut pair.h2c, &mut pair.c2h);
+    Ok(run_whole_memory(options, pair, n * bpb, progress, |pair| {
+        let mut watchdog = pair.watchdog();
         let (mut h_started, mut h_done, mut c_done) = (0u64, 0u64, 0u64);
-        while c_done < n && !(h2c.failed() || c2h.failed()) {
+        while c_done < n && !pair.any_failed() {
+            let (h2c, c2h) = (&mut pair.h2c, &mut pair.c2h);
             let mut progress = false;
             if h_started < n && h2c.get_next_h2c_buffer().is_some() {
                 h2c.start_populated();
@@ -66,20 +75,24 @@ pub fn fixed_buffers(
                 c_done += 1;
                 progress = true;
             }
-            if !progress {
-                std::thread::yield_now();
+            if progress {
+                watchdog.progressed();
+            } else if pair.no_progress(&watchdog, || {
+                format!("{c_done} of {n} C2H buffers ({h_done} H2C buffers done)")
+            }) {
+                break;
             }
         }
-    })
+    }))
 }
 
 /// Checks a fixed-buffer completion: full length and buffer order.
 fn check_fixed(ch: &mut DmaChannel, done: Completion, index: u64, bpb: u64) {
     let n = u64::from(ch.num_descriptors());
     if done.len != bpb {
-        ch.record_failure("Assertion failed: transfer_len == bytes_per_buffer");
+        ch.record_failure(ChannelError::Assertion("transfer_len == bytes_per_buffer"));
     } else if done.host_offset as u64 != (index % n) * bpb {
-        ch.record_failure("Assertion failed: buffer returned out of order");
+        ch.record_failure(ChannelError::Assertion("buffer returned in order"));
     }
 }
 
@@ -90,35 +103,49 @@ pub fn variable_transfers(
     d: &DmaDesign,
     h: u8,
     c: u8,
+    out: &mut dyn Write,
     progress: &mut dyn Progress,
-) -> Outcome {
+) -> io::Result<Outcome> {
     let mem = card_memory(options, d);
     let (lh, lc) = options.transfer_length;
     let (len_h, len_c) = (lh.min(mem), lc.min(mem));
     let ring = |len: u64| (mem.div_ceil(len) * descriptors_for(len)).min(1023);
     let (ring_h, ring_c) = (ring(len_h), ring(len_c));
-    println!("\nTesting using:");
-    println!("  H2C channel {h} transfer length 0x{len_h:x} bytes with {ring_h} descriptors");
-    println!("  C2H channel {c} transfer length 0x{len_c:x} bytes with {ring_c} descriptors");
+    writeln!(out, "\nTesting using:")?;
+    writeln!(
+        out,
+        "  H2C channel {h} transfer length 0x{len_h:x} bytes with {ring_h} descriptors"
+    )?;
+    writeln!(
+        out,
+        "  C2H channel {c} transfer length 0x{len_c:x} bytes with {ring_c} descriptors"
+    )?;
     let config = |direction, id, n: u64| ChannelConfig {
         num_descriptors: n as u32,
-        timeout_seconds: options.timeout.timeout_seconds,
-        ..ChannelConfig::new(direction, id, mem, d.bridge.bar)
+        timeout: options.timeout.duration(),
+        ..ChannelConfig::new(
+            direction,
+            id,
+            crate::ChannelInterface::memory(mem),
+            d.bridge.bar,
+        )
     };
-    let Some(pair) = ChannelPair::open(
+    let pair = match ChannelPair::open(
         d,
         descriptors_mapping_bytes(ring_h as usize, false)
             + descriptors_mapping_bytes(ring_c as usize, false),
         (mem, mem),
-        config(Direction::H2C, h, ring_h),
-        config(Direction::C2H, c, ring_c),
-    ) else {
-        return Outcome::AllocFailed;
+        config(DmaDirection::H2C, h, ring_h),
+        config(DmaDirection::C2H, c, ring_c),
+    ) {
+        Ok(p) => p,
+        Err(e) => return Ok(Outcome::AllocFailed(e)),
     };
-    run_whole_memory(options, pair, mem, progress, |pair| {
-        let (h2c, c2h) = (&mut pair.h2c, &mut pair.c2h);
+    Ok(run_whole_memory(options, pair, mem, progress, |pair| {
+        let mut watchdog = pair.watchdog();
         let (mut h_started, mut h_done, mut c_started, mut c_done) = (0u64, 0u64, 0u64, 0u64);
-        while c_done < mem && !(h2c.failed() || c2h.failed()) {
+        while c_done < mem && !pair.any_failed() {
+            let (h2c, c2h) = (&mut pair.h2c, &mut pair.c2h);
             let mut progress = false;
             while h_started < mem {
                 let len = len_h.min(mem - h_started);
@@ -134,7 +161,9 @@ pub fn variable_transfers(
             }
             if let Some(done) = h2c.poll_completed() {
                 if done.host_offset as u64 != h_done {
-                    h2c.record_failure("Assertion failed: h2c_transfer == expected_h2c_transfer");
+                    h2c.record_failure(ChannelError::Assertion(
+                        "h2c_transfer == expected_h2c_transfer",
+                    ));
                 }
                 h_done += done.len;
                 progress = true;
@@ -154,16 +183,22 @@ pub fn variable_transfers(
             }
             if let Some(done) = c2h.poll_completed() {
                 if done.host_offset as u64 != c_done {
-                    c2h.record_failure("Assertion failed: c2h_transfer == expected_c2h_transfer");
+                    c2h.record_failure(ChannelError::Assertion(
+                        "c2h_transfer == expected_c2h_transfer",
+                    ));
                 }
                 c_done += done.len;
                 progress = true;
             }
-            if !progress {
-                std::thread::yield_now();
+            if progress {
+                watchdog.progressed();
+            } else if pair.no_progress(&watchdog, || {
+                format!("0x{c_done:x} of 0x{mem:x} bytes read back (0x{h_done:x} written)")
+            }) {
+                break;
             }
         }
-    })
+    }))
 }
 
 /// The iterations both memory-mapped tests share: populate `bytes` of the H2C mapping,
@@ -204,7 +239,8 @@ impl<F: FnMut(&mut ChannelPair)> IterationSteps for WholeMemory<F> {
 
     fn verify(&mut self, pair: &mut ChannelPair) {
         if let Err(m) = self.rx.verify(&pair.c2h_data, 0, self.words) {
-            pair.c2h.record_failure(mismatch_text("DDR ", m));
+            pair.c2h
+                .record_failure(ChannelError::DataMismatch(mismatch_text("DDR ", m)));
         }
     }
 }

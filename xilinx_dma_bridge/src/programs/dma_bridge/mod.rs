@@ -1,6 +1,6 @@
-//! `test_dma_bridge` (fact sheet 7.1): for every identified design with a DMA bridge, run
-//! the enabled tests matching its interface over the channel combinations, verifying the
-//! LCG pattern and timing populate, DMA and verify.
+//! `test_dma_bridge` (xilinx_dma_bridge.md §7.1): for every identified design with a DMA
+//! bridge, run the enabled tests matching its interface over the channel combinations,
+//! verifying the LCG pattern and timing populate, DMA and verify.
 //!
 //! - [`options`]: the options and their checks.
 //! - [`channel_pair`]: mappings, channel pair and timed iterations every test shares.
@@ -15,41 +15,50 @@ pub mod outcome;
 pub mod stream_fixed;
 pub mod stream_variable;
 
+use std::io::Write;
+
 use command_line::DeviceArgs;
 
-use self::options::DmaBridgeOptions;
-use super::opening::{open_designs, OpenDevicesError};
-use crate::designs::{dma_designs, DmaDesign};
-use crate::discovery::{discover_channels, stream_partner};
+use self::options::{DmaBridgeOptions, TestName};
+use super::channel_locks::ChannelLocks;
+use super::opening::{open_designs, search_scope};
+use super::verdict::Verdict;
+use super::ToolError;
+use crate::designs::{dma_designs, stream_partner, DmaDesign};
 use crate::pattern::iterations_for;
 use crate::progress::Progress;
+use crate::DmaDirection;
 
-/// Runs the tool, printing its lines and reporting each test's iterations to `progress`;
-/// `Ok(true)` for `Overall PASS`.
+/// The (H2C, C2H) channel pairs a design's tests run on.
+type ChannelCombinations = Vec<(u8, u8)>;
+
+/// Runs the tool, writing its lines to `out` and reporting each test's iterations to
+/// `progress`.
 pub fn run(
     device: &DeviceArgs,
     options: &DmaBridgeOptions,
+    out: &mut dyn Write,
     progress: &mut dyn Progress,
-) -> Result<bool, OpenDevicesError> {
-    let enabled = match options.enabled_tests() {
+) -> Result<Verdict, ToolError> {
+    let enabled = match options.checked_tests() {
         Ok(e) => e,
         Err(m) => {
-            println!("{m}");
-            return Ok(false);
+            writeln!(out, "{m}")?;
+            return Ok(Verdict::Fail);
         }
     };
     let opened = open_designs(device, options.a32)?;
-    let mut overall = true;
-    for d in dma_designs(&opened) {
+    let designs = dma_designs(&opened);
+    // Plan every design's channel combinations first, so that all the channels the run
+    // will use are locked before any test starts.
+    let mut plans: Vec<(&DmaDesign, Option<ChannelCombinations>)> = Vec::new();
+    let mut locks = ChannelLocks::default();
+    for d in &designs {
         let stream = d.bridge.is_stream();
-        let channels = discover_channels(d.device, d.bridge.bar, stream);
+        let channels = d.channels();
         let (nh, nc) = (channels.h2c.len(), channels.c2h.len());
         if nh == 0 || nc == 0 {
-            println!(
-                "Skipping design {} {} due to num_h2c_channels={nh} num_c2h_channels={nc}",
-                d.name(),
-                d.pci_text()
-            );
+            plans.push((d, None));
             continue;
         }
         let combos: Vec<(u8, u8)> = if stream {
@@ -63,41 +72,87 @@ pub fn run(
                 .take(options.max_channel_combinations)
                 .collect()
         };
-        for test in &enabled {
-            if test.starts_with("stream") != stream {
+        if enabled.iter().any(|t| t.is_stream() == stream) {
+            locks.lock(
+                d.device,
+                combos
+                    .iter()
+                    .flat_map(|&(h, c)| [(DmaDirection::H2C, h), (DmaDirection::C2H, c)]),
+            )?;
+        }
+        plans.push((d, Some(combos)));
+    }
+    let mut overall = true;
+    let mut tested = 0usize;
+    for (d, combos) in plans {
+        let stream = d.bridge.is_stream();
+        let Some(combos) = combos else {
+            let channels = d.channels();
+            writeln!(
+                out,
+                "Skipping design {} {} due to num_h2c_channels={} num_c2h_channels={}",
+                d.name(),
+                d.pci_text(),
+                channels.h2c.len(),
+                channels.c2h.len()
+            )?;
+            continue;
+        };
+        for &test in &enabled {
+            if test.is_stream() != stream {
                 continue;
             }
-            println!("{}", d.testing_header());
-            println!("{}", d.pci_text());
+            writeln!(out, "{}", d.testing_header())?;
+            writeln!(out, "{}", d.pci_text())?;
             for &(h, c) in &combos {
                 let p = &mut *progress;
-                let outcome = match *test {
-                    "memory_fixed_buffers" => memory_mapped::fixed_buffers(options, &d, h, c, p),
-                    "stream_fixed_buffers" => {
-                        stream_fixed::fixed_buffers(options, &d, h, c, false, p)
+                let outcome = match test {
+                    TestName::MemoryFixedBuffers => {
+                        memory_mapped::fixed_buffers(options, d, h, c, out, p)?
                     }
-                    "stream_fixed_buffers_c2h_continuous" => {
-                        stream_fixed::fixed_buffers(options, &d, h, c, true, p)
+                    TestName::StreamFixedBuffers => {
+                        stream_fixed::fixed_buffers(options, d, h, c, false, out, p)?
                     }
-                    "memory_variable_transfers" => {
-                        memory_mapped::variable_transfers(options, &d, h, c, p)
+                    TestName::StreamFixedBuffersC2hContinuous => {
+                        stream_fixed::fixed_buffers(options, d, h, c, true, out, p)?
                     }
-                    _ => stream_variable::variable_transfers(options, &d, h, c, p),
+                    TestName::MemoryVariableTransfers => {
+                        memory_mapped::variable_transfers(options, d, h, c, out, p)?
+                    }
+                    TestName::StreamVariableTransfers => {
+                        stream_variable::variable_transfers(options, d, h, c, out, p)?
+                    }
                 };
-                overall &= outcome.report();
+                overall &= outcome.report(out)?;
+                tested += 1;
             }
         }
     }
-    println!();
-    println!(
+    drop(locks);
+    if tested == 0 {
+        let names: Vec<&str> = enabled.iter().map(|t| t.name()).collect();
+        let what = if designs.is_empty() {
+            "design with a DMA bridge"
+        } else {
+            "design with DMA channels for the enabled tests"
+        };
+        let mut why = search_scope(device, &opened);
+        if !designs.is_empty() {
+            why.push_str(&format!("; enabled tests: {}", names.join(",")));
+        }
+        return Ok(Verdict::nothing_tested(what, why));
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
         "{}",
         if overall {
             "Overall PASS"
         } else {
             "Overall FAIL"
         }
-    );
-    Ok(overall)
+    )?;
+    Ok(Verdict::from_passed(overall))
 }
 
 /// The card memory tested: all of it, or up to `--card-memory-limit`, in whole words.

@@ -1,16 +1,48 @@
 //! The options of `test_dma_bridge` and their checks.
 
-use crate::descriptor::MAX_LENGTH_FIELD;
+use xdma_registers::descriptor::MAX_LENGTH_FIELD;
+
 use crate::options::{c_int_pair_parser, c_int_parser, TimeoutArgs};
 
 /// The tests, in the order they run.
-pub const TEST_NAMES: [&str; 5] = [
-    "memory_fixed_buffers",
-    "stream_fixed_buffers",
-    "stream_fixed_buffers_c2h_continuous",
-    "memory_variable_transfers",
-    "stream_variable_transfers",
-];
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestName {
+    MemoryFixedBuffers,
+    StreamFixedBuffers,
+    StreamFixedBuffersC2hContinuous,
+    MemoryVariableTransfers,
+    StreamVariableTransfers,
+}
+
+impl TestName {
+    pub const ALL: [TestName; 5] = [
+        TestName::MemoryFixedBuffers,
+        TestName::StreamFixedBuffers,
+        TestName::StreamFixedBuffersC2hContinuous,
+        TestName::MemoryVariableTransfers,
+        TestName::StreamVariableTransfers,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            TestName::MemoryFixedBuffers => "memory_fixed_buffers",
+            TestName::StreamFixedBuffers => "stream_fixed_buffers",
+            TestName::StreamFixedBuffersC2hContinuous => "stream_fixed_buffers_c2h_continuous",
+            TestName::MemoryVariableTransfers => "memory_variable_transfers",
+            TestName::StreamVariableTransfers => "stream_variable_transfers",
+        }
+    }
+
+    /// A test of AXI4-Stream designs (else of memory-mapped ones).
+    pub const fn is_stream(self) -> bool {
+        matches!(
+            self,
+            TestName::StreamFixedBuffers
+                | TestName::StreamFixedBuffersC2hContinuous
+                | TestName::StreamVariableTransfers
+        )
+    }
+}
 
 /// The options of `test_dma_bridge` besides the device selection.
 #[derive(clap::Args, Debug, Clone)]
@@ -19,12 +51,12 @@ pub struct DmaBridgeOptions {
     #[arg(long)]
     pub a32: bool,
 
-    /// Maximum fixed buffer size, 1..0x0FFFFFFF.
+    /// Maximum fixed buffer size, 4..0x0FFFFFFF (rounded down to whole words).
     #[arg(long = "max-buffer-size", alias = "max_buffer_size", value_name = "SIZE",
           default_value = "0x8000000", value_parser = c_int_parser("max_buffer_size"))]
     pub max_buffer_size: u64,
 
-    /// Cap on H2C/C2H combinations tested per test.
+    /// Cap on H2C/C2H combinations tested per test (at least 1).
     #[arg(
         long = "max-channel-combinations",
         alias = "max_channel_combinations",
@@ -48,7 +80,8 @@ pub struct DmaBridgeOptions {
           default_value = "0x10000000,0x10000000", value_parser = c_int_pair_parser("transfer_length"))]
     pub transfer_length: (u64, u64),
 
-    /// Alignment of C2H stream buffers and transfers.
+    /// Alignment of C2H stream buffers and transfers: the AXI4-Stream data width, a power
+    /// of two of at least 4.
     #[arg(long = "stream-axi-width-bytes", alias = "stream_axi_width_bytes", value_name = "BYTES",
           default_value = "16", value_parser = c_int_parser("stream_axi_width_bytes"))]
     pub stream_axi_width_bytes: u64,
@@ -57,12 +90,12 @@ pub struct DmaBridgeOptions {
     #[arg(long = "enabled-tests", alias = "enabled_tests", value_name = "NAMES")]
     pub enabled_tests: Option<String>,
 
-    /// Test at most this many bytes of card memory (CI-sized runs).
+    /// Test at most this many bytes of card memory (CI-sized runs; at least 4).
     #[arg(long = "card-memory-limit", alias = "card_memory_limit", value_name = "SIZE",
           value_parser = c_int_parser("card_memory_limit"))]
     pub card_memory_limit: Option<u64>,
 
-    /// Iterations per test (default: until 2^32 words have been tested).
+    /// Iterations per test, at least 1 (default: until 2^32 words have been tested).
     #[arg(long, value_name = "COUNT")]
     pub iterations: Option<u64>,
 
@@ -71,10 +104,14 @@ pub struct DmaBridgeOptions {
 }
 
 impl DmaBridgeOptions {
-    /// Checks the values; the enabled tests in run order, or the original's message.
-    pub fn enabled_tests(&self) -> Result<Vec<&'static str>, String> {
-        if self.max_buffer_size == 0 || self.max_buffer_size > MAX_LENGTH_FIELD {
+    /// Checks the values; the enabled tests in run order, or the line saying what is
+    /// wrong (the original's messages where it had one).
+    pub fn checked_tests(&self) -> Result<Vec<TestName>, String> {
+        if self.max_buffer_size < 4 || self.max_buffer_size > MAX_LENGTH_FIELD {
             return Err(format!("Invalid max_buffer_size {}", self.max_buffer_size));
+        }
+        if self.max_channel_combinations == 0 {
+            return Err("Invalid max_channel_combinations 0 (nothing would be tested)".into());
         }
         let (h, c) = self.stream_mapping_size;
         if h < 4 || c < 4 || h % 4 != 0 || c % 4 != 0 {
@@ -88,22 +125,38 @@ impl DmaBridgeOptions {
         if h == 0 || c == 0 {
             return Err(format!("Invalid transfer_length {h},{c}"));
         }
-        if self.stream_axi_width_bytes == 0 {
-            return Err("Invalid stream_axi_width_bytes 0".into());
+        let w = self.stream_axi_width_bytes;
+        if w < 4 || !w.is_power_of_two() {
+            return Err(format!(
+                "Invalid stream_axi_width_bytes {w} (the AXI4-Stream width: a power of two of at least 4 bytes)"
+            ));
+        }
+        if let Some(l) = self.card_memory_limit.filter(|&l| l < 4) {
+            return Err(format!(
+                "Invalid card_memory_limit {l} (must be at least one word, 4)"
+            ));
+        }
+        if self.iterations == Some(0) {
+            return Err("Invalid iterations 0 (nothing would be tested)".into());
         }
         match &self.enabled_tests {
-            None => Ok(TEST_NAMES.to_vec()),
+            None => Ok(TestName::ALL.to_vec()),
             Some(list) => {
                 let mut enabled = Vec::new();
                 for name in list.split(',').filter(|s| !s.is_empty()) {
-                    match TEST_NAMES.iter().find(|t| **t == name) {
+                    match TestName::ALL.iter().find(|t| t.name() == name) {
                         Some(t) => enabled.push(*t),
                         None => {
                             return Err(format!("enabled_tests contains unknown test name {name}"))
                         }
                     }
                 }
-                Ok(TEST_NAMES
+                if enabled.is_empty() {
+                    return Err(format!(
+                        "enabled_tests names no test (nothing would be tested): '{list}'"
+                    ));
+                }
+                Ok(TestName::ALL
                     .iter()
                     .copied()
                     .filter(|t| enabled.contains(t))

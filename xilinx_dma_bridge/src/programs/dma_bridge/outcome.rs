@@ -1,13 +1,16 @@
 //! The outcome of one `test_dma_bridge` test over one channel combination, and its report.
 
+use std::io::{self, Write};
+
 use vfio_access::timing::TransferTiming;
+use vfio_access::VfioError;
 
 use crate::pattern::Mismatch;
 
 /// The result of one test run over one channel combination.
 pub enum Outcome {
     /// A DMA mapping could not be allocated.
-    AllocFailed,
+    AllocFailed(VfioError),
     /// The test ran: the failure of each channel, if any, and the step timings.
     Ran {
         h2c: Option<String>,
@@ -17,27 +20,31 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Prints the timing blocks and the verdict; true when the test passed.
-    pub fn report(&self) -> bool {
-        let Outcome::Ran { h2c, c2h, timings } = self else {
-            println!("TEST FAIL : allocate_vfio_dma_mapping()");
-            return false;
+    /// Writes the timing blocks and the verdict; true when the test passed.
+    pub fn report(&self, out: &mut dyn Write) -> io::Result<bool> {
+        let (h2c, c2h, timings) = match self {
+            Outcome::AllocFailed(e) => {
+                writeln!(out, "{e}")?;
+                writeln!(out, "TEST FAIL : allocate_vfio_dma_mapping()")?;
+                return Ok(false);
+            }
+            Outcome::Ran { h2c, c2h, timings } => (h2c, c2h, timings),
         };
         if h2c.is_none() && c2h.is_none() {
             for t in timings {
-                print!("{t}");
+                write!(out, "{t}")?;
             }
-            println!("TEST PASS");
-            true
+            writeln!(out, "TEST PASS")?;
+            Ok(true)
         } else {
-            println!("TEST FAIL:");
+            writeln!(out, "TEST FAIL:")?;
             if let Some(m) = h2c {
-                println!("  H2C failure : {m}");
+                writeln!(out, "  H2C failure : {m}")?;
             }
             if let Some(m) = c2h {
-                println!("  C2H failure : {m}");
+                writeln!(out, "  C2H failure : {m}")?;
             }
-            false
+            Ok(false)
         }
     }
 }

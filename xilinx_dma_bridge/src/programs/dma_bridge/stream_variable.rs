@@ -2,15 +2,18 @@
 //! the H2C mapping, received as C2H transfers of up to the C2H length wrapping around the
 //! C2H mapping; completions checked against the plan, data verified.
 
+use std::io::{self, Write};
+
+use xdma_registers::descriptor::MAX_DESCRIPTOR_LEN;
+
 use super::channel_pair::{ChannelPair, IterationSteps};
 use super::iterations;
 use super::options::DmaBridgeOptions;
 use super::outcome::{rx_mismatch_text, Outcome};
-use crate::descriptor::MAX_DESCRIPTOR_LEN;
 use crate::designs::DmaDesign;
 use crate::mapping::descriptors_mapping_bytes;
 use crate::progress::Progress;
-use crate::{ChannelConfig, Direction, TestPattern};
+use crate::{ChannelConfig, ChannelError, ChannelInterface, DmaDirection, TestPattern};
 
 /// Descriptors per ring.
 const RING: u64 = 1023;
@@ -20,8 +23,9 @@ pub fn variable_transfers(
     d: &DmaDesign,
     h: u8,
     c: u8,
+    out: &mut dyn Write,
     progress: &mut dyn Progress,
-) -> Outcome {
+) -> io::Result<Outcome> {
     let w = options.stream_axi_width_bytes;
     let (map_h, map_c) = options.stream_mapping_size;
     let (lh, lc) = options.transfer_length;
@@ -29,27 +33,34 @@ pub fn variable_transfers(
     let max_h = lh.min(map_h) / w * w;
     let max_c = lc.min(map_c).min(MAX_DESCRIPTOR_LEN) / w * w;
     let bytes = map_h.min(map_c);
-    println!("\nTesting streams with variable size buffers:");
-    println!("  H2C mapping size 0x{map_h:x} max transfer length 0x{max_h:x} channel ID {h}");
-    println!("  C2H mapping size 0x{map_c:x} max transfer length 0x{max_c:x} channel ID {c}");
+    writeln!(out, "\nTesting streams with variable size buffers:")?;
+    writeln!(
+        out,
+        "  H2C mapping size 0x{map_h:x} max transfer length 0x{max_h:x} channel ID {h}"
+    )?;
+    writeln!(
+        out,
+        "  C2H mapping size 0x{map_c:x} max transfer length 0x{max_c:x} channel ID {c}"
+    )?;
     let config = |direction, id| ChannelConfig {
         num_descriptors: RING as u32,
-        timeout_seconds: options.timeout.timeout_seconds,
-        ..ChannelConfig::new(direction, id, 0, d.bridge.bar)
+        timeout: options.timeout.duration(),
+        ..ChannelConfig::new(direction, id, ChannelInterface::Stream, d.bridge.bar)
     };
-    let Some(mut pair) = ChannelPair::open(
+    let mut pair = match ChannelPair::open(
         d,
         descriptors_mapping_bytes(RING as usize, false)
             + descriptors_mapping_bytes(RING as usize, true),
         (map_h.max(4), map_c.max(4)),
-        config(Direction::H2C, h),
-        config(Direction::C2H, c),
-    ) else {
-        return Outcome::AllocFailed;
+        config(DmaDirection::H2C, h),
+        config(DmaDirection::C2H, c),
+    ) {
+        Ok(p) => p,
+        Err(e) => return Ok(Outcome::AllocFailed(e)),
     };
     if max_h == 0 || max_c == 0 {
         pair.h2c
-            .record_failure("Assertion failed: max_transfer_length > 0");
+            .record_failure(ChannelError::Assertion("max_transfer_length > 0"));
     }
     let mut steps = VariableTransfers {
         map_h,
@@ -65,7 +76,7 @@ pub fn variable_transfers(
         rx_plan: Vec::new(),
     };
     let timings = pair.run_iterations(iterations(options, bytes / 4), bytes, &mut steps, progress);
-    pair.finish(timings)
+    Ok(pair.finish(timings))
 }
 
 /// One planned stream transfer.
@@ -138,12 +149,11 @@ impl IterationSteps for VariableTransfers {
     }
 
     fn transfer(&mut self, pair: &mut ChannelPair) {
-        let (h2c, c2h) = (&mut pair.h2c, &mut pair.c2h);
         let (tx_plan, rx_plan) = (&self.tx_plan, &self.rx_plan);
+        let mut watchdog = pair.watchdog();
         let (mut tx_started, mut rx_started, mut tx_done, mut rx_done) = (0, 0, 0, 0);
-        while (tx_done < tx_plan.len() || rx_done < rx_plan.len())
-            && !(h2c.failed() || c2h.failed())
-        {
+        while (tx_done < tx_plan.len() || rx_done < rx_plan.len()) && !pair.any_failed() {
+            let (h2c, c2h) = (&mut pair.h2c, &mut pair.c2h);
             let mut progress = false;
             while rx_started < rx_plan.len() {
                 let p = rx_plan[rx_started];
@@ -166,7 +176,9 @@ impl IterationSteps for VariableTransfers {
             if let Some(done) = h2c.poll_completed() {
                 let p = tx_plan[tx_done];
                 if done.len != p.len || done.host_offset as u64 != p.offset {
-                    h2c.record_failure("Assertion failed: h2c completion == planned transfer");
+                    h2c.record_failure(ChannelError::Assertion(
+                        "h2c completion == planned transfer",
+                    ));
                 }
                 tx_done += 1;
                 progress = true;
@@ -174,21 +186,26 @@ impl IterationSteps for VariableTransfers {
             if let Some(done) = c2h.poll_completed() {
                 let p = rx_plan[rx_done];
                 if done.len != p.len {
-                    c2h.record_failure(
-                        "Assertion failed: rx_buffer->transfer_len == expected_transfer_len",
-                    );
+                    c2h.record_failure(ChannelError::Assertion(
+                        "rx_buffer->transfer_len == expected_transfer_len",
+                    ));
                 } else if done.eop != Some(p.eop) {
-                    c2h.record_failure(
-                        "Assertion failed: rx_buffer->end_of_packet == expected_eop",
-                    );
+                    c2h.record_failure(ChannelError::Assertion(
+                        "rx_buffer->end_of_packet == expected_eop",
+                    ));
                 } else if done.host_offset as u64 != p.offset {
-                    c2h.record_failure("Assertion failed: rx_buffer->data == expected_data");
+                    c2h.record_failure(ChannelError::Assertion("rx_buffer->data == expected_data"));
                 }
                 rx_done += 1;
                 progress = true;
             }
-            if !progress {
-                std::thread::yield_now();
+            let (tx_total, rx_total) = (tx_plan.len(), rx_plan.len());
+            if progress {
+                watchdog.progressed();
+            } else if pair.no_progress(&watchdog, || {
+                format!("{tx_done} of {tx_total} H2C and {rx_done} of {rx_total} C2H transfers")
+            }) {
+                break;
             }
         }
     }
@@ -199,7 +216,8 @@ impl IterationSteps for VariableTransfers {
                 .rx
                 .verify(&pair.c2h_data, p.offset as usize, (p.len / 4) as usize)
             {
-                pair.c2h.record_failure(rx_mismatch_text(b, m));
+                pair.c2h
+                    .record_failure(ChannelError::DataMismatch(rx_mismatch_text(b, m)));
                 break;
             }
         }

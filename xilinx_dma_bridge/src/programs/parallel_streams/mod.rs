@@ -1,8 +1,9 @@
-//! `test_dma_bridge_parallel_streams` (fact sheet 7.2): every selected looped-back stream
-//! pair at once, continuously, until Ctrl-C or `--duration`; per-pair throughput every
-//! 10 s; data verified at the end.
+//! `test_dma_bridge_parallel_streams` (xilinx_dma_bridge.md §7.2): every selected
+//! looped-back stream pair at once, continuously, until Ctrl-C or `--duration`; per-pair
+//! throughput every 10 s; every received buffer of every lap verified before its
+//! descriptor is reused, and the mappings verified again at the end.
 //!
-//! - [`options`]: the options; [`pair`]: one pair's channels and progress.
+//! - [`options`]: the options; [`pair`]: one pair's channels, expected data and progress.
 //! - [`worker`]: the thread driving the rings; [`statistics`]: throughput lines.
 
 pub mod options;
@@ -10,6 +11,7 @@ pub mod pair;
 pub mod statistics;
 pub mod worker;
 
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -18,44 +20,57 @@ use std::time::{Duration, Instant};
 use command_line::DeviceArgs;
 
 use self::options::ParallelStreamsOptions;
-use self::pair::{Pair, RingShape};
+use self::pair::{mismatch_text, Pair, RingShape};
 use self::statistics::Report;
 use self::worker::run_worker;
-use super::opening::{open_designs, OpenDevicesError};
-use crate::designs::dma_designs;
-use crate::discovery::{discover_channels, stream_partner};
-use crate::{Direction, OverallSuccess, TestPattern};
+use super::channel_locks::ChannelLocks;
+use super::opening::{open_designs, search_scope};
+use super::verdict::Verdict;
+use super::ToolError;
+use crate::designs::{dma_designs, stream_partner};
+use crate::{ChannelError, DmaDirection, TestPattern};
 
-/// Why the tool could not run to a verdict.
-#[derive(Debug, thiserror::Error)]
-pub enum ParallelStreamsError {
-    #[error(transparent)]
-    Open(#[from] OpenDevicesError),
-    #[error("worker thread panicked")]
-    WorkerPanicked,
-}
-
-/// Runs the tool, printing its lines; `Ok(true)` for `Overall PASS`. The devices of
-/// `--stream-device` are opened in addition to those `device` selects.
-pub fn run(
-    mut device: DeviceArgs,
-    options: &ParallelStreamsOptions,
-) -> Result<bool, ParallelStreamsError> {
+/// Checks the ring options: bytes per buffer, or the line saying what is wrong.
+fn checked_bytes_per_buffer(options: &ParallelStreamsOptions) -> Result<u64, String> {
     let mapping = options.stream_mapping_size;
     if mapping < 4 || mapping % 4 != 0 {
-        println!("stream_mapping_size not a multiple of words");
-        return Ok(false);
+        return Err("stream_mapping_size not a multiple of words".into());
     }
     let n = options.stream_num_descriptors;
     if n == 0 || n > 1023 {
-        println!("Invalid stream_num_descriptors {n}");
-        return Ok(false);
+        return Err(format!("Invalid stream_num_descriptors {n}"));
     }
+    // Every buffer must hold whole words, or its tail would go unverified (§9 pitfall 21).
     let bytes_per_buffer = mapping / n;
-    println!(
+    if bytes_per_buffer == 0 || bytes_per_buffer % 4 != 0 {
+        return Err(format!(
+            "stream_mapping_size 0x{mapping:x} / stream_num_descriptors {n} gives buffers of 0x{bytes_per_buffer:x} bytes, not a whole number of words"
+        ));
+    }
+    Ok(bytes_per_buffer)
+}
+
+/// Runs the tool, writing its lines to `out`. The devices of `--stream-device` are
+/// opened in addition to those `device` selects.
+pub fn run(
+    mut device: DeviceArgs,
+    options: &ParallelStreamsOptions,
+    out: &mut dyn Write,
+) -> Result<Verdict, ToolError> {
+    let bytes_per_buffer = match checked_bytes_per_buffer(options) {
+        Ok(b) => b,
+        Err(m) => {
+            writeln!(out, "{m}")?;
+            return Ok(Verdict::Fail);
+        }
+    };
+    let mapping = options.stream_mapping_size;
+    let n = options.stream_num_descriptors;
+    writeln!(
+        out,
         "Using num_descriptors={n} bytes_per_buffer=0x{bytes_per_buffer:x} data_mapping_size_words=0x{:x}",
         mapping / 4
-    );
+    )?;
     for (loc, _) in &options.stream_device {
         if !device.devices.contains(loc) {
             device.devices.push(*loc);
@@ -66,17 +81,17 @@ pub fn run(
         mapping,
         num_descriptors: n,
         bytes_per_buffer,
-        timeout_seconds: options.timeout.timeout_seconds,
+        timeout: options.timeout.duration(),
     };
-    let overall = OverallSuccess::new();
     let mut pairs: Vec<Pair> = Vec::new();
+    let mut locks = ChannelLocks::default();
     let mut generator = TestPattern::new(0);
     let mut ok = true;
     for d in dma_designs(&opened) {
         if !d.bridge.is_stream() {
             continue;
         }
-        let channels = discover_channels(d.device, d.bridge.bar, true);
+        let channels = d.channels();
         if channels.h2c.is_empty() || channels.c2h.is_empty() {
             continue;
         }
@@ -89,43 +104,58 @@ pub fn run(
                 continue;
             }
             let c2h_id = stream_partner(h2c_id, channels.c2h.len());
-            println!(
+            writeln!(
+                out,
                 "Selecting test of {} {} H2C channel {h2c_id} C2H channel {c2h_id}",
                 d.name_and_version(),
                 d.pci_text()
-            );
-            match Pair::open(&d, (h2c_id, c2h_id), shape, &mut generator, &overall) {
+            )?;
+            locks.lock(
+                d.device,
+                [(DmaDirection::H2C, h2c_id), (DmaDirection::C2H, c2h_id)],
+            )?;
+            match Pair::open(&d, (h2c_id, c2h_id), shape, &mut generator) {
                 Ok(p) => pairs.push(p),
                 Err(e) => {
-                    println!("{e}");
+                    writeln!(out, "{e}")?;
                     ok = false;
                 }
             }
         }
     }
     if pairs.is_empty() {
-        return Ok(false);
+        if !ok {
+            return Ok(Verdict::Fail);
+        }
+        let mut why = search_scope(&device, &opened);
+        if !options.stream_device.is_empty() {
+            let wanted: Vec<String> = options
+                .stream_device
+                .iter()
+                .map(|(l, h)| format!("{l},{h}"))
+                .collect();
+            why.push_str(&format!("; --stream-device {}", wanted.join(" ")));
+        }
+        return Ok(Verdict::nothing_tested("looped-back stream pair", why));
     }
 
     let interrupt = vfio_access::signals::interrupt_flag();
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel::<Report>();
-    let began = Instant::now();
-    let deadline = options
-        .duration
-        .map(|s| began + Duration::from_secs_f64(s.max(0.0)));
+    // `parse_seconds` guarantees the deadline can be computed.
+    let deadline = options.duration.and_then(|d| Instant::now().checked_add(d));
     if deadline.is_some_and(|d| Instant::now() >= d) {
         // `--duration 0`: exactly one lap of each ring.
         stop.store(true, Ordering::SeqCst);
     }
     let worker_stop = Arc::clone(&stop);
-    let worker_overall = overall.clone();
-    let stop_limit = Duration::from_secs_f64(options.timeout.timeout_seconds.max(0.0) + 1.0);
+    let stop_limit = shape
+        .timeout
+        .map(|t| t.saturating_add(Duration::from_secs(1)));
     let worker = std::thread::spawn(move || {
         run_worker(
             &mut pairs,
             &worker_stop,
-            &worker_overall,
             bytes_per_buffer,
             n,
             stop_limit,
@@ -133,7 +163,7 @@ pub fn run(
         );
         pairs
     });
-    println!("Press Ctrl-C to stop test");
+    writeln!(out, "Press Ctrl-C to stop test")?;
     loop {
         if interrupt.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d) {
             stop.store(true, Ordering::SeqCst);
@@ -141,52 +171,60 @@ pub fn run(
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(Report::Interval(stats)) => {
                 for s in &stats {
-                    println!("{}", s.line());
+                    writeln!(out, "{}", s.line())?;
                 }
-                println!();
+                writeln!(out)?;
             }
             Ok(Report::Final(stats)) => {
-                println!("Overall test statistics:");
+                writeln!(out, "Overall test statistics:")?;
                 for s in &stats {
-                    println!("{}", s.line());
+                    writeln!(out, "{}", s.line())?;
                 }
-                println!();
+                writeln!(out)?;
                 break;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
-    let mut pairs = worker
-        .join()
-        .map_err(|_| ParallelStreamsError::WorkerPanicked)?;
+    let mut pairs = worker.join().map_err(|_| ToolError::WorkerPanicked)?;
 
-    for p in pairs.iter_mut() {
+    // A pair stopped by another pair's failure before it received anything has nothing
+    // to verify.
+    for p in pairs
+        .iter_mut()
+        .filter(|p| !p.failed() && p.c2h_completed > 0)
+    {
         let buffers = p.c2h_completed.min(n);
         let words = (buffers * bytes_per_buffer / 4) as usize;
         let mut expected = p.pattern_start;
         match expected.verify(&p.c2h_data, 0, words) {
-            Ok(()) => println!("{} Test pattern verified in {words} words", p.label),
-            Err(m) => p.c2h.record_failure(format!(
-                "word[{}] actual=0x{:x} expected=0x{:x}",
-                m.index, m.actual, m.expected
-            )),
+            Ok(()) => writeln!(out, "{} Test pattern verified in {words} words", p.label)?,
+            Err(m) => p
+                .c2h
+                .record_failure(ChannelError::DataMismatch(mismatch_text(0, m, None))),
         }
     }
+    let mut pass = ok;
     for p in pairs.iter_mut() {
         p.h2c.finalise();
         p.c2h.finalise();
         for (dir, id, ch) in [
-            (Direction::H2C, p.h2c_id, &p.h2c),
-            (Direction::C2H, p.c2h_id, &p.c2h),
+            (DmaDirection::H2C, p.h2c_id, &p.h2c),
+            (DmaDirection::C2H, p.c2h_id, &p.c2h),
         ] {
             if let Some(f) = ch.failure() {
-                println!("  {} {dir} channel {id} failure : {f}", p.location);
+                pass = false;
+                writeln!(out, "  {} {dir} channel {id} failure : {f}", p.location)?;
             }
         }
     }
-    let pass = ok && overall.get();
-    println!();
-    println!("{}", if pass { "Overall PASS" } else { "Overall FAIL" });
-    Ok(pass)
+    drop(locks);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        if pass { "Overall PASS" } else { "Overall FAIL" }
+    )?;
+    Ok(Verdict::from_passed(pass))
 }

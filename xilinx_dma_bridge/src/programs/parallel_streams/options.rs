@@ -1,8 +1,10 @@
 //! The options of `test_dma_bridge_parallel_streams`.
 
+use std::time::Duration;
+
 use vfio_access::PciLocation;
 
-use crate::options::{c_int_parser, TimeoutArgs};
+use crate::options::{c_int_parser, parse_seconds, TimeoutArgs};
 
 /// The options of `test_dma_bridge_parallel_streams` besides the device selection.
 #[derive(clap::Args, Debug, Clone)]
@@ -12,7 +14,8 @@ pub struct ParallelStreamsOptions {
     #[arg(long = "stream-device", alias = "stream_device", value_name = "DEVICE,H2C", value_parser = parse_stream_device)]
     pub stream_device: Vec<(PciLocation, u8)>,
 
-    /// Host mapping per direction per pair, in bytes (>= 4, a multiple of 4).
+    /// Host mapping per direction per pair, in bytes (>= 4, a multiple of 4, and of 4
+    /// times the descriptors so that every buffer holds whole words).
     #[arg(long = "stream-mapping-size", alias = "stream_mapping_size", value_name = "SIZE",
           default_value = "0x40000000", value_parser = c_int_parser("stream_mapping_size"))]
     pub stream_mapping_size: u64,
@@ -22,9 +25,9 @@ pub struct ParallelStreamsOptions {
           default_value = "64", value_parser = c_int_parser("stream_num_descriptors"))]
     pub stream_num_descriptors: u64,
 
-    /// Stop by itself after this many seconds (default: run until Ctrl-C).
-    #[arg(long, value_name = "SECONDS")]
-    pub duration: Option<f64>,
+    /// Stop by itself after this many seconds (finite, >= 0; default: run until Ctrl-C).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub duration: Option<Duration>,
 
     #[command(flatten)]
     pub timeout: TimeoutArgs,

@@ -1,13 +1,18 @@
-//! One looped-back stream pair under test: its channels, mappings and progress.
+//! One looped-back stream pair under test: its channels, mappings, the expected content
+//! of each buffer, and its progress.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use vfio_access::{DmaAccess, DmaBuffer, PciLocation};
+use vfio_access::{DmaAccess, DmaBuffer, PciLocation, VfioError};
 
 use crate::designs::DmaDesign;
 use crate::mapping::descriptors_mapping_bytes;
-use crate::{ChannelConfig, Direction, DmaChannel, OverallSuccess, SubAllocator, TestPattern};
+use crate::pattern::Mismatch;
+use crate::{
+    BufferLayout, ChannelConfig, ChannelError, ChannelInterface, Completion, DmaChannel,
+    DmaDirection, SubAllocator, TestPattern,
+};
 
 /// The ring shape every pair uses.
 #[derive(Debug, Clone, Copy)]
@@ -16,8 +21,9 @@ pub struct RingShape {
     pub mapping: u64,
     /// Descriptors (buffers) per ring.
     pub num_descriptors: u64,
+    /// A multiple of 4 (checked by the tool).
     pub bytes_per_buffer: u64,
-    pub timeout_seconds: f64,
+    pub timeout: Option<Duration>,
 }
 
 pub struct Pair {
@@ -28,8 +34,11 @@ pub struct Pair {
     pub h2c: DmaChannel,
     pub c2h: DmaChannel,
     pub c2h_data: Arc<DmaBuffer>,
+    pub shape: RingShape,
     /// The pattern state the H2C mapping was populated from.
     pub pattern_start: TestPattern,
+    /// The pattern state at the first word of each buffer: what every lap must bring back.
+    pub buffer_patterns: Vec<TestPattern>,
     pub h2c_started: u64,
     pub c2h_started: u64,
     pub c2h_completed: u64,
@@ -45,21 +54,15 @@ pub struct Pair {
 
 impl Pair {
     /// Maps and initialises H2C `h2c_id` and C2H `c2h_id` of `d`, populating the whole H2C
-    /// mapping with the next words of `generator`; the mapping error text on failure.
+    /// mapping with the next words of `generator`.
     pub fn open(
         d: &DmaDesign,
         (h2c_id, c2h_id): (u8, u8),
         shape: RingShape,
         generator: &mut TestPattern,
-        overall: &OverallSuccess,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, VfioError> {
         let n = shape.num_descriptors;
-        let alloc = |size: u64, access| {
-            d.device
-                .alloc_dma(size as usize, access)
-                .map(Arc::new)
-                .map_err(|e| e.to_string())
-        };
+        let alloc = |size: u64, access| d.device.alloc_dma(size as usize, access).map(Arc::new);
         let desc = alloc(
             (descriptors_mapping_bytes(n as usize, false)
                 + descriptors_mapping_bytes(n as usize, true)) as u64,
@@ -70,25 +73,36 @@ impl Pair {
         let mut sub = SubAllocator::new(Arc::clone(&desc));
         let config = |direction, channel_id| ChannelConfig {
             num_descriptors: n as u32,
-            bytes_per_buffer: shape.bytes_per_buffer,
-            timeout_seconds: shape.timeout_seconds,
-            ..ChannelConfig::new(direction, channel_id, 0, d.bridge.bar)
+            buffers: BufferLayout::fixed(shape.bytes_per_buffer),
+            timeout: shape.timeout,
+            ..ChannelConfig::new(
+                direction,
+                channel_id,
+                ChannelInterface::Stream,
+                d.bridge.bar,
+            )
         };
         let h2c = DmaChannel::init(
             d.device,
-            config(Direction::H2C, h2c_id),
+            config(DmaDirection::H2C, h2c_id),
             &mut sub,
             Arc::clone(&h2c_data),
-            overall,
         );
         let c2h = DmaChannel::init(
             d.device,
-            config(Direction::C2H, c2h_id),
+            config(DmaDirection::C2H, c2h_id),
             &mut sub,
             Arc::clone(&c2h_data),
-            overall,
         );
         let pattern_start = *generator;
+        let words_per_buffer = shape.bytes_per_buffer / 4;
+        let buffer_patterns = (0..n)
+            .scan(pattern_start, |p, _| {
+                let at = *p;
+                p.advance(words_per_buffer);
+                Some(at)
+            })
+            .collect();
         generator.populate(&h2c_data, 0, (shape.mapping / 4) as usize);
         let location = d.design.location;
         Ok(Pair {
@@ -99,7 +113,9 @@ impl Pair {
             h2c,
             c2h,
             c2h_data,
+            shape,
             pattern_start,
+            buffer_patterns,
             h2c_started: 0,
             c2h_started: 0,
             c2h_completed: 0,
@@ -124,4 +140,56 @@ impl Pair {
             false
         }
     }
+
+    pub fn failed(&self) -> bool {
+        self.h2c.failed() || self.c2h.failed()
+    }
+
+    /// Checks C2H completion number `completed` (counted from 0 over the whole run) before
+    /// its buffer is reused: one whole packet, in ring order, carrying the pattern of its
+    /// buffer. The first problem is recorded on the C2H channel.
+    pub fn check_received(&mut self, completion: Completion, completed: u64) {
+        let bpb = self.shape.bytes_per_buffer;
+        let n = self.shape.num_descriptors;
+        if completion.len != bpb || completion.eop != Some(true) {
+            self.c2h.record_failure(ChannelError::UnexpectedCompletion {
+                len: completion.len,
+                eop: completion.eop,
+                expected_len: bpb,
+            });
+            return;
+        }
+        let index = completed % n;
+        if completion.host_offset as u64 != index * bpb {
+            self.c2h
+                .record_failure(ChannelError::Assertion("rx_buffer->data == expected_data"));
+            return;
+        }
+        let mut expected = self.buffer_patterns[index as usize];
+        if let Err(m) = expected.verify(&self.c2h_data, completion.host_offset, (bpb / 4) as usize)
+        {
+            let lap = completed / n + 1;
+            self.c2h
+                .record_failure(ChannelError::DataMismatch(mismatch_text(
+                    index * (bpb / 4),
+                    m,
+                    Some(lap),
+                )));
+        }
+    }
+}
+
+/// `word[<i>] actual=0x<a> expected=0x<e>[ in lap <l>]`, `i` counted from the start of the
+/// C2H mapping, laps from 1.
+pub fn mismatch_text(first_word: u64, m: Mismatch, lap: Option<u64>) -> String {
+    let mut text = format!(
+        "word[{}] actual=0x{:x} expected=0x{:x}",
+        first_word + m.index,
+        m.actual,
+        m.expected
+    );
+    if let Some(lap) = lap {
+        text.push_str(&format!(" in lap {lap}"));
+    }
+    text
 }

@@ -1,5 +1,5 @@
-//! The worker thread that keeps every pair's rings busy until told to stop, publishing
-//! statistics every [`INTERVAL`].
+//! The worker thread that keeps every pair's rings busy until told to stop, verifying
+//! every received buffer before it is reused, publishing statistics every [`INTERVAL`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -7,20 +7,21 @@ use std::time::{Duration, Instant};
 
 use super::pair::Pair;
 use super::statistics::{PairStats, Report};
-use crate::OverallSuccess;
+use crate::ChannelError;
 
 /// How often the interval statistics are published.
 pub const INTERVAL: Duration = Duration::from_secs(10);
 
 /// Runs the pairs until `stop` is set and they have drained (or a failure, or no progress
-/// for `stop_limit` while stopping), then sends the final statistics.
+/// at all for `stop_limit`), then sends the final statistics. Each C2H buffer is
+/// verified when it completes, before it is started again, so every lap is checked at
+/// the rate the stream runs.
 pub fn run_worker(
     pairs: &mut [Pair],
     stop: &AtomicBool,
-    overall: &OverallSuccess,
     bytes_per_buffer: u64,
     n: u64,
-    stop_limit: Duration,
+    stop_limit: Option<Duration>,
     tx: &mpsc::Sender<Report>,
 ) {
     for p in pairs.iter_mut() {
@@ -51,12 +52,7 @@ pub fn run_worker(
                 p.c2h_completed += 1;
                 p.interval_transfers += 1;
                 p.last_c2h = Some(Instant::now());
-                if c.len != bytes_per_buffer || c.eop != Some(true) {
-                    p.c2h.record_failure(format!(
-                        "Assertion failed: completion length 0x{:x} eop {:?} for buffers of 0x{bytes_per_buffer:x}",
-                        c.len, c.eop
-                    ));
-                }
+                p.check_received(c, p.c2h_completed - 1);
                 // Keep C2H buffers outstanding for every packet H2C has started, but
                 // none beyond that once stopping (no C2H buffer is left without data).
                 let outstanding = p.c2h_started - p.c2h_completed;
@@ -78,18 +74,22 @@ pub fn run_worker(
                 p.stopped = true;
             }
         }
-        if pairs.iter().all(|p| p.stopped) || !overall.get() {
+        if pairs.iter().all(|p| p.stopped) || pairs.iter().any(Pair::failed) {
             break;
         }
         if progress {
             last_progress = Instant::now();
-        } else if stopping && last_progress.elapsed() > stop_limit {
-            // Never hang while stopping: report the pairs that did not drain.
+        } else if let Some(limit) = stop_limit.filter(|&l| last_progress.elapsed() > l) {
+            // Never hang: report the pairs that did not drain (each channel's own timeout
+            // covers descriptors it has started; this covers everything else).
             for p in pairs.iter_mut().filter(|p| !p.stopped) {
-                p.c2h.record_failure(format!(
-                    "Timeout stopping: {} H2C buffers started but {} C2H buffers completed",
-                    p.h2c_started, p.c2h_completed
-                ));
+                p.c2h.record_failure(ChannelError::NoProgress {
+                    timeout: limit,
+                    waiting_for: format!(
+                        "C2H buffers: {} H2C buffers started but {} C2H buffers completed",
+                        p.h2c_started, p.c2h_completed
+                    ),
+                });
             }
             break;
         }
