@@ -25,6 +25,7 @@ mod handover;
 mod launch;
 mod launcher;
 mod primary;
+mod shared_iova;
 mod signals;
 mod windows;
 
@@ -36,4 +37,5 @@ pub use primary::{
     fd_display, handover_for, map_all_bars, plan_windows, run, summary_line, PrimaryOptions,
     Secondary, SecondaryExit, SecondaryReport, WindowMode,
 };
+pub use shared_iova::{ClientId, Holder, Reclaim, Release, SharedIovaSpace, OWN};
 pub use windows::partition;
