@@ -30,6 +30,7 @@ pub mod client;
 pub mod protocol;
 pub mod server;
 pub mod socket;
+pub mod startup;
 #[cfg(test)]
 mod tests;
 mod vfio_devices;

@@ -103,6 +103,9 @@ struct Client {
     /// ` PID <pid> <exe>`-style, without the leading space: `PID 12 /usr/bin/tool`.
     description: String,
     devices: BTreeSet<PciLocation>,
+    /// Accepted on the listener: its arrival, departure and clean-up are reported (an
+    /// in-process manager's owner reports those itself, from the [`ClientEnd`]).
+    announce: bool,
 }
 
 /// One manager: its listening socket (none for an in-process manager), its clients and
@@ -203,6 +206,7 @@ impl<D: ManagedDevices> Server<D> {
                 fd,
                 description,
                 devices: BTreeSet::new(),
+                announce: false,
             },
         );
         self.served = true;
@@ -397,9 +401,13 @@ impl<D: ManagedDevices> Server<D> {
                 continue;
             }
             match self.add_client(fd, description.clone()) {
-                Some(id) => self
-                    .messages()
-                    .progress(&format!("Client {id} {description} connected")),
+                Some(id) => {
+                    if let Some(c) = self.clients.get_mut(&id) {
+                        c.announce = true;
+                    }
+                    self.messages()
+                        .progress(&format!("Client {id} {description} connected"))
+                }
                 None => self.messages().warning(&format!(
                     "Unable to accept new client {description} as the client table ({MAX_CLIENTS}) is full"
                 )),
@@ -623,7 +631,7 @@ impl<D: ManagedDevices> Server<D> {
             release.orphaned_bytes += r.orphaned_bytes;
             release.errors.extend(r.errors);
         }
-        if release.regions > 0 {
+        if release.regions > 0 && client.announce {
             messages.warning(&format!(
                 "Client {who} still had {} IOVA regions with {} bytes allocated at client connection close",
                 release.regions, release.bytes
@@ -648,7 +656,9 @@ impl<D: ManagedDevices> Server<D> {
             self.release_device(id, *location);
         }
         self.devices.disable_unused(&messages);
-        messages.progress(&format!("Client {id} {who} disconnected"));
+        if client.announce {
+            messages.progress(&format!("Client {id} {who} disconnected"));
+        }
         let end = ClientEnd {
             client: id,
             release,

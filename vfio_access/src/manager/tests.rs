@@ -672,6 +672,13 @@ fn child_client() {
             let e = ManagerLink::connect(&name).err().expect("refused");
             println!("REFUSED {e}");
         }
+        "listen" => {
+            let _listener = socket::listen(&name).unwrap();
+            println!("READY");
+            loop {
+                std::thread::park();
+            }
+        }
         _ => panic!("unknown role {role}"),
     }
 }
@@ -759,4 +766,22 @@ fn a_client_of_another_uid_is_refused() {
         text.contains("it runs as uid 65534, this manager serves only uid 0 and root"),
         "{text}"
     );
+}
+
+#[test]
+fn a_second_manager_is_refused_naming_the_first() {
+    let name = unique_name();
+    let mut c = child("listen", &name);
+    line_starting(&mut c, "READY");
+    let e = super::startup::listen_once(&name).unwrap_err().to_string();
+    c.kill().unwrap();
+    c.wait().unwrap();
+    assert!(
+        e.starts_with(&format!(
+            "Unable to listen on @{name} as a VFIO multi-process manager already listens there: "
+        )) && e.ends_with(&format!(" PID {}", c.id())),
+        "{e}"
+    );
+    // Once it is gone, the name is free again.
+    assert!(super::startup::listen_once(&name).is_ok());
 }
