@@ -669,7 +669,7 @@ fn child_client() {
         "other_uid" => {
             nix::unistd::setgid(nix::unistd::Gid::from_raw(65534)).unwrap();
             nix::unistd::setuid(nix::unistd::Uid::from_raw(65534)).unwrap();
-            let e = ManagerLink::connect(&name).err().expect("refused");
+            let e = ManagerLink::connect(&name).expect_err("refused");
             println!("REFUSED {e}");
         }
         "listen" => {
