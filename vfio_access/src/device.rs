@@ -29,8 +29,9 @@ pub struct BarInfo {
 pub(crate) enum Backend {
     Real {
         device: RealDevice,
-        /// Kept so the group stays open as long as a device of it is.
-        _group: Arc<Group>,
+        /// Kept so the group stays open as long as a device of it is (None: opened through
+        /// a manager, which holds the group).
+        group: Option<Arc<Group>>,
         /// sysfs resource lines, for the prefetchable/64-bit flags VFIO does not report.
         resources: Vec<Resource>,
     },
@@ -58,6 +59,9 @@ pub struct Device {
     messages: Messages,
     backend: Backend,
     bars: Mutex<[BarSlot; 6]>,
+    /// Opened through a manager: tells it when this device is closed. Last field, so it is
+    /// dropped after the BAR mappings and the device fd.
+    lease: Option<crate::manager::DeviceLease>,
 }
 
 impl std::fmt::Debug for Device {
@@ -90,7 +94,14 @@ impl Device {
             messages: options.messages.clone(),
             backend,
             bars: Mutex::new(std::array::from_fn(|_| BarSlot::Unknown)),
+            lease: None,
         }
+    }
+
+    /// Marks a device opened through a manager: dropping it sends the close request.
+    pub(crate) fn with_lease(mut self, lease: crate::manager::DeviceLease) -> Self {
+        self.lease = Some(lease);
+        self
     }
 
     pub fn location(&self) -> PciLocation {
@@ -139,7 +150,7 @@ impl Device {
     /// The group a real device was opened through (kept open as long as the device is).
     pub(crate) fn real_group(&self) -> Option<&Arc<Group>> {
         match &self.backend {
-            Backend::Real { _group: group, .. } => Some(group),
+            Backend::Real { group, .. } => group.as_ref(),
             Backend::Sim { .. } => None,
         }
     }
@@ -291,9 +302,15 @@ impl Device {
     /// mastering when the device does DMA, with the original's bus-master line as a
     /// message.
     pub(crate) fn enable(&self) -> Result<()> {
+        self.enable_for(self.dma)
+    }
+
+    /// [`enable`](Self::enable) for a user with capability `dma` (a manager serving
+    /// several clients enables bus mastering once any of them does DMA).
+    pub(crate) fn enable_for(&self, dma: DmaCapability) -> Result<()> {
         let cmd = self.config_read16(config_space::COMMAND)?;
         let mut new = cmd | config_space::CMD_MEMORY;
-        if self.dma.does_dma() && cmd & config_space::CMD_BUS_MASTER == 0 {
+        if dma.does_dma() && cmd & config_space::CMD_BUS_MASTER == 0 {
             self.messages
                 .progress(&format!("Enabling bus master for {}", self.location));
             new |= config_space::CMD_BUS_MASTER;

@@ -1,5 +1,7 @@
-//! An IOMMU domain: a VFIO container (real) or a simulated IOMMU, with the IOVA allocator
-//! that hands out its address space.
+//! An IOMMU domain: a VFIO container (real) or a simulated IOMMU, with where its IOVAs
+//! come from: this process's own [`SharedIovaSpace`] (direct mode, a primary, the manager
+//! itself), or a manager that owns the space (a client of `vfio_multi_process_manager`, or
+//! a secondary of `test_primary`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,7 +10,9 @@ use crate::dma::{check_memlock, BufferAllocation, DmaAccess, DmaBuffer, HostMemo
 use crate::error::{OsError, Result, VfioError};
 use crate::filter::DmaCapability;
 use crate::iova::{IovaAllocator, IovaRange};
+use crate::manager::ManagerLink;
 use crate::messages::Messages;
+use crate::multiprocess::{SharedIovaSpace, OWN};
 use crate::real::Container;
 use crate::sim::SimIommu;
 
@@ -17,9 +21,21 @@ pub(crate) enum DomainKind {
     Sim(Arc<SimIommu>),
 }
 
+/// Where a domain's IOVAs come from.
+enum IovaSource {
+    /// This process holds the container's allocator; its own allocations are [`OWN`].
+    Own(Mutex<SharedIovaSpace>),
+    /// A manager holds it: every allocation and free is a request to it.
+    Manager {
+        link: Arc<ManagerLink>,
+        container_id: u32,
+        page_size: u64,
+    },
+}
+
 pub struct IommuDomain {
     pub(crate) kind: DomainKind,
-    allocator: Mutex<IovaAllocator>,
+    iova: IovaSource,
     pinned: AtomicU64,
 }
 
@@ -27,27 +43,54 @@ impl IommuDomain {
     pub(crate) fn new(kind: DomainKind, allocator: IovaAllocator) -> Arc<Self> {
         Arc::new(Self {
             kind,
-            allocator: Mutex::new(allocator),
+            iova: IovaSource::Own(Mutex::new(SharedIovaSpace::from_allocator(allocator))),
             pinned: AtomicU64::new(0),
         })
     }
 
-    fn allocator(&self) -> std::sync::MutexGuard<'_, IovaAllocator> {
-        self.allocator.lock().unwrap_or_else(|p| p.into_inner())
+    /// A domain whose IOVAs the manager behind `link` allocates (container `container_id`).
+    pub(crate) fn managed(
+        kind: DomainKind,
+        link: Arc<ManagerLink>,
+        container_id: u32,
+        page_size: u64,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            kind,
+            iova: IovaSource::Manager {
+                link,
+                container_id,
+                page_size: page_size.max(1).next_power_of_two(),
+            },
+            pinned: AtomicU64::new(0),
+        })
     }
 
-    /// Limits future allocations to `window` (a secondary's share of the container).
+    /// Runs `f` on this process's IOVA space; None when a manager holds it.
+    pub fn with_space<R>(&self, f: impl FnOnce(&mut SharedIovaSpace) -> R) -> Option<R> {
+        match &self.iova {
+            IovaSource::Own(space) => Some(f(&mut space.lock().unwrap_or_else(|p| p.into_inner()))),
+            IovaSource::Manager { .. } => None,
+        }
+    }
+
+    /// Limits this process's future allocations to `window` (a secondary's share of the
+    /// container).
     pub fn restrict_window(&self, window: IovaRange) {
-        self.allocator().restrict(window)
+        self.with_space(|s| s.set_window(OWN, window));
     }
 
+    /// The free IOVA ranges (none known when a manager holds the space).
     pub fn free_iova_ranges(&self) -> Vec<IovaRange> {
-        self.allocator().free_ranges()
+        self.with_space(|s| s.free_ranges()).unwrap_or_default()
     }
 
     /// The smallest IOMMU page size: IOVAs and sizes are multiples of it.
     pub fn iova_page_size(&self) -> u64 {
-        self.allocator().page_size()
+        match &self.iova {
+            IovaSource::Own(_) => self.with_space(|s| s.page_size()).unwrap_or(4096),
+            IovaSource::Manager { page_size, .. } => *page_size,
+        }
     }
 
     /// The VFIO container behind a real domain.
@@ -70,6 +113,42 @@ impl IommuDomain {
         }
     }
 
+    fn allocate_iova(&self, size: u64, dma: DmaCapability) -> Result<IovaRange> {
+        match &self.iova {
+            IovaSource::Own(space) => space
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .allocate(OWN, size, dma),
+            IovaSource::Manager {
+                link, container_id, ..
+            } => link.allocate_iova(*container_id, dma, size),
+        }
+    }
+
+    fn free_iova(&self, range: IovaRange) -> Result<()> {
+        match &self.iova {
+            IovaSource::Own(space) => {
+                space
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .free(OWN, range);
+                Ok(())
+            }
+            IovaSource::Manager {
+                link, container_id, ..
+            } => link.free_iova(*container_id, range),
+        }
+    }
+
+    /// Unmaps exactly `range` (whoever mapped it), returning the bytes the kernel (or the
+    /// simulated IOMMU) reported unmapped. The IOVA bookkeeping is the caller's.
+    pub(crate) fn unmap_exact(&self, range: IovaRange) -> Result<u64, nix::errno::Errno> {
+        match &self.kind {
+            DomainKind::Real(c) => c.unmap_dma(range.start, range.size()),
+            DomainKind::Sim(s) => Ok(s.unmap_range(range.start, range.end)),
+        }
+    }
+
     pub(crate) fn allocate(
         self: &Arc<Self>,
         size: usize,
@@ -83,13 +162,14 @@ impl IommuDomain {
         if let DomainKind::Real(_) = self.kind {
             check_memlock(len, self.pinned.load(Ordering::Relaxed))?;
         }
-        let range = self.allocator().allocate(len, dma)?;
+        let range = self.allocate_iova(len, dma)?;
         let mapped = match &self.kind {
             DomainKind::Real(c) => c.map_dma(memory.as_ptr() as u64, range.start, len, access),
             DomainKind::Sim(s) => s.map(memory.as_ptr(), range.start, len, access),
         };
         if let Err(errno) = mapped {
-            self.allocator().free(range);
+            // Given back: a failed map must not keep its IOVA (vfio_access.md §12 #9).
+            let _ = self.free_iova(range);
             return Err(VfioError::MapDma {
                 size: len,
                 iova: range.start,
@@ -121,8 +201,7 @@ impl IommuDomain {
             });
         }
         self.pinned.fetch_sub(size, Ordering::Relaxed);
-        self.allocator().free(range);
-        Ok(())
+        self.free_iova(range)
     }
 
     /// Unmaps everything inside `window`, whoever mapped it (a dead secondary's mappings).

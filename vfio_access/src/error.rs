@@ -93,6 +93,17 @@ pub enum VfioError {
         status: String,
     },
 
+    /// Talking to the VFIO multi-process manager failed.
+    #[error("{0}")]
+    Manager(String),
+
+    #[error("VFIO multi-process manager PID {manager_pid} refused this process: it serves only uid {manager_uid} and root, this process runs as uid {client_uid}")]
+    ManagerRefused {
+        manager_pid: u32,
+        manager_uid: u32,
+        client_uid: u32,
+    },
+
     #[error("invalid {variable} environment: {reason}")]
     Environment {
         variable: &'static str,

@@ -99,6 +99,17 @@ impl IovaAllocator {
     /// Best-fit allocation. 64-bit devices are placed at or above 4 GiB when possible so
     /// that low IOVA stays free for 32-bit devices.
     pub fn allocate(&mut self, size: u64, dma: DmaCapability) -> Result<IovaRange, VfioError> {
+        self.allocate_within(size, dma, IovaRange::new(0, u64::MAX))
+    }
+
+    /// [`allocate`](Self::allocate) kept inside `bounds` (a client's window of a shared
+    /// container).
+    pub fn allocate_within(
+        &mut self,
+        size: u64,
+        dma: DmaCapability,
+        bounds: IovaRange,
+    ) -> Result<IovaRange, VfioError> {
         let bits = match dma {
             DmaCapability::A64 | DmaCapability::None => 64,
             DmaCapability::A32 => 32,
@@ -106,8 +117,8 @@ impl IovaAllocator {
         };
         let too_big = VfioError::NoFreeIova { size, bits };
         let size = self.aligned_size(size).ok_or(too_big)?;
-        let max = dma.max_iova().unwrap_or(u64::MAX);
-        let attempt = |min: u64| self.best_fit(size, min, max);
+        let max = dma.max_iova().unwrap_or(u64::MAX).min(bounds.end);
+        let attempt = |min: u64| self.best_fit(size, min.max(bounds.start), max);
         let found = if dma == DmaCapability::A64 {
             attempt(FOUR_GIB).or_else(|| attempt(0))
         } else {

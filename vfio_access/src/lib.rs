@@ -7,7 +7,9 @@
 //! - [`Device`]: BARs as [`Mmio`] windows, config space, reset, DMA buffers.
 //! - [`peripheral_lock`]: cross-process locks on one peripheral of a device.
 //! - [`iova`]: IOVA allocation; [`dma`]: DMA buffers; [`timing`]: transfer rates.
-//! - [`multiprocess`]: one primary process sharing the devices with secondaries.
+//! - [`multiprocess`]: one primary process sharing the devices with secondaries, and the
+//!   IOVA space shared by several processes ([`multiprocess::SharedIovaSpace`]).
+//! - [`manager`]: the multi-process manager daemon, its protocol and its clients.
 //! - [`messages`]: where the layer's progress and warnings go (it never prints).
 //! - [`tools`]: the logic of the VFIO tools, writing to the writers they are given.
 //!
@@ -21,6 +23,7 @@ pub mod error;
 pub mod filter;
 pub mod iova;
 pub mod location;
+pub mod manager;
 pub mod messages;
 pub mod mmio;
 pub mod multiprocess;

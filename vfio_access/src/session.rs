@@ -15,6 +15,7 @@ use crate::error::{Result, VfioError};
 use crate::filter::{first_match, IdentityFilter};
 use crate::iova::IovaAllocator;
 use crate::location::LocationFilters;
+use crate::manager::{self, DeviceLease, ManagerLink};
 use crate::messages::Messages;
 use crate::multiprocess::{self, Adopted};
 use crate::real::{uapi, Container, Group, RealDevice};
@@ -85,6 +86,9 @@ impl Session {
     /// reason (in [`skipped`](Self::skipped) and sent to `options.messages`); errors that
     /// stop everything (no usable container) are returned.
     ///
+    /// When a `vfio_multi_process_manager` runs (found by itself, see [`manager`]), every
+    /// device is opened through it and its IOVAs come from it.
+    ///
     /// In a secondary process (the environment variable
     /// [`SECONDARY_ENV`](crate::multiprocess::SECONDARY_ENV) is set by a primary) nothing is
     /// opened: the handed-over container, group and device fds are adopted instead and DMA
@@ -92,6 +96,9 @@ impl Session {
     pub fn open(options: &OpenOptions, filters: &[IdentityFilter]) -> Result<Session> {
         if let Some(adopted) = multiprocess::adopted()? {
             return Self::open_adopted(adopted, options, filters);
+        }
+        if let Some(link) = manager::running_manager()? {
+            return Self::open_managed(&link, options, filters);
         }
         let mut session = Session::from_parts(Vec::new(), Vec::new());
         let mut shared: Option<Arc<IommuDomain>> = None;
@@ -185,13 +192,112 @@ impl Session {
                 options,
                 Backend::Real {
                     device: real,
-                    _group: group,
+                    group: Some(group),
                     resources: info.resources.clone(),
                 },
             );
             if let Err(e) = device.enable() {
                 messages.warning(&e.to_string());
             }
+            if let Some(w) = device.link_warning() {
+                messages.warning(&w);
+            }
+            session.devices.push(device);
+        }
+        Ok(session)
+    }
+
+    /// The indirect open (vfio_access.md §3.2, §7.3): the manager opens each device and
+    /// passes its fd (and each container's fd once); this process never opens a group.
+    fn open_managed(
+        link: &Arc<ManagerLink>,
+        options: &OpenOptions,
+        filters: &[IdentityFilter],
+    ) -> Result<Session> {
+        let mut session = Session::from_parts(Vec::new(), Vec::new());
+        let messages = &options.messages;
+        let mut containers: HashMap<u32, Arc<IommuDomain>> = HashMap::new();
+        let mut group_container: HashMap<u32, u32> = HashMap::new();
+        for (info, dma, name) in candidates(options, filters)? {
+            let mut skip = |why: String| {
+                messages.warning(&format!("Skipping device {name} as {why}"));
+                session.skipped.push(format!("{name}: {why}"));
+            };
+            let Some(group_no) = info.iommu_group else {
+                skip("no IOMMU group".into());
+                continue;
+            };
+            let want_container = !group_container.contains_key(&group_no);
+            let opened = match link.open_device(info.location, dma, want_container)? {
+                Ok(o) => o,
+                Err(manager::protocol::Status::NotManaged) => {
+                    skip(format!(
+                        "the VFIO multi-process manager (PID {}) does not manage it",
+                        link.manager_pid().unwrap_or(0)
+                    ));
+                    continue;
+                }
+                Err(_) => {
+                    let why = format!(
+                        "Manager failed to open device device {name} in IOMMU group {group_no}"
+                    );
+                    messages.error(&why);
+                    session.skipped.push(why);
+                    continue;
+                }
+            };
+            // From here the manager counts this device as ours: the lease gives it back
+            // whatever happens next.
+            let lease = DeviceLease {
+                link: Arc::clone(link),
+                location: info.location,
+                messages: messages.clone(),
+            };
+            let reply = opened.reply;
+            let domain = match (containers.get(&reply.container_id), opened.container_fd) {
+                (Some(d), _) => Arc::clone(d),
+                (None, Some(fd)) => {
+                    let container = Container::from_fd(fd, reply.iommu_type);
+                    let d = IommuDomain::managed(
+                        DomainKind::Real(Arc::new(container)),
+                        Arc::clone(link),
+                        reply.container_id,
+                        reply.page_size,
+                    );
+                    containers.insert(reply.container_id, Arc::clone(&d));
+                    session.domains.push(Arc::clone(&d));
+                    d
+                }
+                (None, None) => {
+                    return Err(VfioError::Manager(format!(
+                        "VFIO multi-process manager did not pass container {} of {}",
+                        reply.container_id, info.location
+                    )))
+                }
+            };
+            group_container.insert(group_no, reply.container_id);
+            let real = match RealDevice::from_fd(opened.device_fd) {
+                Ok(r) => r,
+                Err(e) => {
+                    messages.error(&format!("{name}: {e}"));
+                    session.skipped.push(format!("{name}: {e}"));
+                    continue;
+                }
+            };
+            let device = Device::new(
+                info.location,
+                info.identity,
+                group_no,
+                dma,
+                domain,
+                options,
+                Backend::Real {
+                    device: real,
+                    group: None,
+                    resources: info.resources.clone(),
+                },
+            )
+            .with_lease(lease);
             if let Some(w) = device.link_warning() {
                 messages.warning(&w);
             }
@@ -378,7 +484,7 @@ impl Session {
                 options,
                 Backend::Real {
                     device: real,
-                    _group: Arc::clone(&handed.group),
+                    group: Some(Arc::clone(&handed.group)),
                     resources: info.resources.clone(),
                 },
             );

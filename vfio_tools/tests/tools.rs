@@ -297,3 +297,50 @@ domain=0000 bus=01 dev=00 func=00
 "#
     );
 }
+
+/// No location that can exist: the manager finds nothing to manage on any machine.
+const NO_DEVICE: &str = "ffff:ff:1f.7";
+
+#[test]
+fn manager_refuses_sim_and_having_nothing_to_manage() {
+    let out = Command::new(env!("CARGO_BIN_EXE_vfio_multi_process_manager"))
+        .arg("--sim")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: the VFIO multi-process manager shares kernel VFIO groups; simulated boards (--sim) exist only inside each tool's own process, so there is nothing to manage\n"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_vfio_multi_process_manager"))
+        .args(["--once", "-d", NO_DEVICE])
+        .env(
+            "FPGA_SIO_MANAGER_SOCKET",
+            format!("fpga_sio_tools_test_{}", std::process::id()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: No available IOMMU groups to manage\n"
+    );
+}
+
+#[test]
+fn keep_open_with_nothing_to_hold() {
+    let out = Command::new(env!("CARGO_BIN_EXE_vfio_access_keep_open"))
+        .arg(NO_DEVICE)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "No VFIO devices opened\n"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_vfio_access_keep_open"))
+        .arg("--sim")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -13,6 +13,8 @@ use crate::location::PciLocation;
 use crate::real::{uapi, Container, Group, CONTAINER_PATH};
 
 use super::handover::{Handover, SECONDARY_ENV};
+use super::secondary_manager::MANAGER_FD_ENV;
+use crate::manager::ManagerLink;
 
 /// One device handed over by the primary, as adopted.
 pub(crate) struct AdoptedDevice {
@@ -95,9 +97,46 @@ impl Adopted {
             )?;
             check_fd(d.device_fd, &[PathBuf::from("anon_inode:[vfio-device]")])?;
         }
+        // The primary's in-process manager, when it runs one: it allocates every IOVA.
+        let manager = match std::env::var(MANAGER_FD_ENV) {
+            Ok(text) => {
+                let fd: RawFd = text
+                    .parse()
+                    .ok()
+                    .filter(|fd| *fd >= 0)
+                    .ok_or_else(|| bad(format!("{MANAGER_FD_ENV}={text} is not an fd")))?;
+                let target = std::fs::read_link(format!("/proc/self/fd/{fd}"))
+                    .map_err(|e| bad(format!("fd {fd} is not open in this process ({e})")))?;
+                if !target.to_string_lossy().starts_with("socket:[") {
+                    return Err(bad(format!(
+                        "fd {fd} is {}, expected a socket",
+                        target.display()
+                    )));
+                }
+                if handover.fds().contains(&fd) {
+                    return Err(bad(format!("fd {fd} named twice")));
+                }
+                Some(Arc::new(ManagerLink::from_fd(own(fd))))
+            }
+            Err(_) => None,
+        };
         let mut domains = Vec::with_capacity(handover.containers.len());
-        for c in &handover.containers {
+        for (index, c) in handover.containers.iter().enumerate() {
             let container = Container::from_fd(own(c.fd), c.iommu_type);
+            if let Some(link) = &manager {
+                let page = if c.iommu_type == uapi::VFIO_NOIOMMU_IOMMU {
+                    4096
+                } else {
+                    container.iommu_info()?.min_page_size()
+                };
+                domains.push(IommuDomain::managed(
+                    DomainKind::Real(Arc::new(container)),
+                    Arc::clone(link),
+                    index as u32,
+                    page,
+                ));
+                continue;
+            }
             let allocator = if c.iommu_type == uapi::VFIO_NOIOMMU_IOMMU {
                 IovaAllocator::new(&[], 4096)
             } else {

@@ -93,7 +93,21 @@ pub fn spawn_secondary(
     handover: &Handover,
     env: &[(OsString, OsString)],
 ) -> std::io::Result<Child> {
-    let fds = handover.fds();
+    spawn_secondary_with(name, path, args, handover, env, &[])
+}
+
+/// [`spawn_secondary`] with `extra_fds` inherited too (the secondary's connection to the
+/// primary's in-process manager).
+pub fn spawn_secondary_with(
+    name: &OsStr,
+    path: &Path,
+    args: &[OsString],
+    handover: &Handover,
+    env: &[(OsString, OsString)],
+    extra_fds: &[std::os::fd::RawFd],
+) -> std::io::Result<Child> {
+    let mut fds = handover.fds();
+    fds.extend_from_slice(extra_fds);
     let mut cmd = Command::new(path);
     cmd.arg0(name)
         .args(args)

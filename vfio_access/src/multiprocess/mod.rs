@@ -14,8 +14,12 @@
 //! - `Session::open` in a secondary finds [`SECONDARY_ENV`] and adopts: it never opens a
 //!   group, never sets up the container, uses the handed device fds and allocates IOVAs
 //!   only in its window. `Session::open_sim` honours the window too.
-//! - When a secondary ends, however it ends, the primary unmaps its whole window
-//!   ([`run`]). The primary catches SIGINT/SIGTERM after forking and forwards them, so
+//! - The secondaries' IOVAs come from an in-process manager (the server of
+//!   `vfio_multi_process_manager`, one [`SharedIovaSpace`] per container), one socket pair
+//!   per secondary ([`MANAGER_FD_ENV`]), inside each secondary's window. When a secondary
+//!   ends, however it ends, what it still held is unmapped with its exact ranges ([`run`]).
+//!   (Windows disabled or simulated: each secondary allocates by itself, and its whole
+//!   window is unmapped.) The primary catches SIGINT/SIGTERM after forking and forwards them, so
 //!   every secondary gets them even when not run from a terminal.
 //! - [`launch`] is the whole `test_primary` run; what only the binary knows (design
 //!   filters, simulated boards) comes in through a [`DeviceCatalog`].
@@ -25,15 +29,21 @@ mod handover;
 mod launch;
 mod launcher;
 mod primary;
+mod secondary_manager;
+mod shared_iova;
 mod signals;
 mod windows;
 
 pub(crate) use adopt::{adopted, secondary_window, Adopted};
 pub use handover::{HandedContainer, HandedDevice, Handover, SECONDARY_ENV};
-pub use launch::{resolve_executable, spawn_secondary, split_secondaries, SecondaryCommand};
+pub use launch::{
+    resolve_executable, spawn_secondary, spawn_secondary_with, split_secondaries, SecondaryCommand,
+};
 pub use launcher::{launch, parse_pci_id, resolve_secondaries, DeviceCatalog, Launch, LaunchError};
 pub use primary::{
     fd_display, handover_for, map_all_bars, plan_windows, run, summary_line, PrimaryOptions,
     Secondary, SecondaryExit, SecondaryReport, WindowMode,
 };
+pub use secondary_manager::MANAGER_FD_ENV;
+pub use shared_iova::{ClientId, Holder, Reclaim, Release, SharedIovaSpace, OWN};
 pub use windows::partition;

@@ -17,7 +17,8 @@ use crate::session::Session;
 use crate::sim::{SimSelection, SIM_ENV, SIM_IOVA_PGSIZES, SIM_IOVA_RANGES};
 
 use super::handover::{HandedContainer, HandedDevice, Handover};
-use super::launch::spawn_secondary;
+use super::launch::spawn_secondary_with;
+use super::secondary_manager::{SecondaryManager, MANAGER_FD_ENV};
 use super::signals;
 use super::windows::partition;
 
@@ -190,6 +191,26 @@ pub fn handover_for(session: &Session, simulated: bool) -> Handover {
     h
 }
 
+/// The domains of the containers in [`handover_for`]'s order (the container index a
+/// secondary names is its position here).
+fn handed_domains(session: &Session) -> Vec<std::sync::Arc<crate::domain::IommuDomain>> {
+    let mut out: Vec<std::sync::Arc<crate::domain::IommuDomain>> = Vec::new();
+    let mut fds: Vec<i32> = Vec::new();
+    for d in session.devices() {
+        let (Some(_), Some(_), Some(container)) =
+            (d.real_device(), d.real_group(), d.domain().container())
+        else {
+            continue;
+        };
+        let fd = container.fd().as_raw_fd();
+        if !fds.contains(&fd) {
+            fds.push(fd);
+            out.push(std::sync::Arc::clone(d.domain()));
+        }
+    }
+    out
+}
+
 /// The fd display of vfio_access.md §6.4: `container_fd=<n>`, one line per device, then this
 /// process's open fds.
 pub fn fd_display(session: &Session) -> String {
@@ -249,6 +270,33 @@ pub fn summary_line(reports: &[SecondaryReport]) -> String {
     }
 }
 
+/// Reports what the in-process manager unmapped for a secondary that ended.
+fn report_release(
+    end: &crate::manager::ClientEnd,
+    name: &str,
+    window: Option<IovaRange>,
+    messages: &Messages,
+) -> u64 {
+    let r = &end.release;
+    let (start, last) = window.map_or((0, 0), |w| (w.start, w.end));
+    if r.unmapped_bytes > 0 {
+        messages.warning(&format!(
+            "Unmapped {} bytes left mapped in IOVA window 0x{start:x}-0x{last:x} of secondary {name}",
+            r.unmapped_bytes
+        ));
+    }
+    if r.orphaned_regions > 0 {
+        messages.warning(&format!(
+            "The kernel did not unmap {} IOVA regions of {} bytes left by secondary {name}: they stay allocated until test_primary closes the container",
+            r.orphaned_regions, r.orphaned_bytes
+        ));
+    }
+    for e in &r.errors {
+        messages.warning(&format!("Secondary {name}: {e}"));
+    }
+    r.unmapped_bytes
+}
+
 /// Unmaps whatever is left in `window` in every domain of the session.
 fn clean_window(
     session: &Session,
@@ -298,6 +346,25 @@ pub fn run(
     if let Some(sel) = &options.simulation {
         env.push((SIM_ENV.into(), sel.env_value().into()));
     }
+    // The secondaries' IOVAs come from this process's in-process manager (the same server
+    // and IOVA bookkeeping as vfio_multi_process_manager), inside their windows. Not for
+    // simulated runs (each secondary simulates its own boards) nor with windows disabled
+    // (the debug collision).
+    let mut manager =
+        if !simulated && options.windows != WindowMode::Disabled && !base.containers.is_empty() {
+            let names: Vec<String> = secondaries
+                .iter()
+                .map(|s| s.name.to_string_lossy().into_owned())
+                .collect();
+            Some(SecondaryManager::start(
+                handed_domains(session),
+                &windows,
+                &names,
+                messages.clone(),
+            )?)
+        } else {
+            None
+        };
     signals::install_forwarding()?;
     let mut reports: Vec<SecondaryReport> = Vec::with_capacity(secondaries.len());
     let mut running: Vec<(usize, Child)> = Vec::new();
@@ -316,7 +383,23 @@ pub fn run(
             window: windows[i],
             unmapped_bytes: 0,
         };
-        match spawn_secondary(OsStr::new(&s.name), &s.path, &s.args, &handover, &env) {
+        let manager_fd = manager.as_ref().and_then(|m| m.child_fd(i));
+        let mut child_env = env.clone();
+        if let Some(fd) = manager_fd {
+            child_env.push((MANAGER_FD_ENV.into(), fd.to_string().into()));
+        }
+        let spawned = spawn_secondary_with(
+            OsStr::new(&s.name),
+            &s.path,
+            &s.args,
+            &handover,
+            &child_env,
+            manager_fd.as_slice(),
+        );
+        if let Some(m) = manager.as_mut() {
+            m.started(i);
+        }
+        match spawned {
             Ok(child) => {
                 report.pid = Some(child.id());
                 messages.progress(&format!(
@@ -360,7 +443,10 @@ pub fn run(
                             .warning(&format!("Secondary {} killed with signal {s}", r.name)),
                         SecondaryExit::NotStarted(_) => {}
                     }
-                    r.unmapped_bytes = clean_window(session, &r.name, r.window, messages);
+                    r.unmapped_bytes = match &manager {
+                        Some(m) => report_release(&m.ended(i), &r.name, r.window, messages),
+                        None => clean_window(session, &r.name, r.window, messages),
+                    };
                 }
                 Ok(None) => still.push((i, child)),
                 Err(e) => {
@@ -376,6 +462,9 @@ pub fn run(
         if !running.is_empty() {
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+    if let Some(m) = manager {
+        m.stop();
     }
     signals::restore_default_handlers();
     messages.progress(&summary_line(&reports));
