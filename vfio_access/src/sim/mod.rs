@@ -6,7 +6,7 @@ mod iommu;
 
 pub(crate) use device::{SimBar, SimConfigSpace};
 pub use device::{SimBarInfo, SimBoard, SimDevice};
-pub use iommu::{DmaPort, IommuFault, SimIommu};
+pub use iommu::{DmaMemory, DmaPort, IommuFault, SimIommu};
 
 use crate::iova::IovaRange;
 
