@@ -316,6 +316,8 @@ if [[ $DO_BUILD == 1 ]]; then
     if ! (cd "$REPO_ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --release --workspace --bins); then
         die "cargo build --release failed: the workspace does not build. To test the testbed with existing binaries use --no-build [--bin-dir DIR]"
     fi
+    (cd "$REPO_ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --release -p sim_board_server --example write_test_bitstream) ||
+        die "cargo build of the write_test_bitstream example failed"
     note "build done in $((SECONDS - t0))s"
 fi
 
@@ -422,6 +424,16 @@ for lib in "${!libs[@]}"; do
     cp -L "$lib" "$STAGE$lib"
 done
 
+# Small generated bitstreams for the flasher cases (/testbed/data/<part>.bit).
+BITSTREAM_WRITER=$BIN_DIR/examples/write_test_bitstream
+if [[ -x $BITSTREAM_WRITER ]]; then
+    mkdir -p "$STAGE/testbed/data"
+    for part in 7a200t 7k160t; do
+        "$BITSTREAM_WRITER" "$part" "$STAGE/testbed/data/$part.bit" || die "write_test_bitstream $part failed"
+    done
+else
+    note "warning: $BITSTREAM_WRITER not built: no /testbed/data bitstreams in the guest"
+fi
 cp "$TESTBED_DIR/init.sh" "$STAGE/init"
 chmod 755 "$STAGE/init"
 cp "$TESTS_FILE" "$STAGE/testbed/guest_tests.txt"

@@ -172,6 +172,8 @@ export TESTBED_BOARD_LIST="$BOARD_LIST"
 # shellcheck disable=SC2086
 set -- $boards
 export TESTBED_BOARD_COUNT="$#"
+# TESTBED_SIM_LIST: the same boards as a --sim list at the guest's locations, for comparisons.
+sim_list=""
 # shellcheck disable=SC2086
 set -- $BOARD_VARS
 i=0
@@ -182,9 +184,13 @@ for bdf in $boards; do
         info "TESTBED_BOARD_$1=$bdf"
         shift
     fi
+    design=$(echo "$BOARD_LIST" | cut -d' ' -f$((i + 1)))
+    sim_list="$sim_list${sim_list:+,}${design%%@*}@$bdf"
     i=$((i + 1))
 done
 [ "$#" -eq 0 ] || setup_error "boards without a device: $*"
+export TESTBED_SIM_LIST="$sim_list"
+info "TESTBED_SIM_LIST=$sim_list"
 info "TESTBED_BOARDS='$boards' TESTBED_BOARD_GROUPS='$board_groups'"
 
 if [ -n "$setup_errors" ]; then
