@@ -9,6 +9,7 @@
 #
 # Every line meant for the host starts with "TESTBED ":
 #   TESTBED START ... / TESTBED INFO ... / TESTBED RUN <name>
+#   TESTBED INFO time <seconds>s: <name>       after each case (all its runs)
 #   TESTBED RESULT PASS <name>
 #   TESTBED RESULT FAIL <name> (exit <n>)      followed by the command's output, indented by 4 spaces
 #   TESTBED DONE                               then the guest powers off
@@ -239,6 +240,7 @@ run_case() { # $1 line
         return
     fi
     echo "TESTBED RUN $name"
+    t_case=$(date +%s)
     iter=1
     ok=1
     rc=0
@@ -278,6 +280,7 @@ run_case() { # $1 line
         failed=$((failed + 1))
     fi
     show_output /tmp/case.out
+    info "time $(($(date +%s) - t_case))s: $name"
 }
 
 if [ -r /testbed/guest_tests.txt ]; then

@@ -16,7 +16,7 @@ fn main() -> anyhow::Result<()> {
         _ => anyhow::bail!("unknown part '{part}' (7a200t or 7k160t)"),
     };
     let spec = BitstreamSpec::new(idcode)
-        .with_frames(700)
+        .with_frames(60)
         // USR_ACCESS 01/03/2025 12:34:56
         .with_usr_access((1 << 27) | (3 << 23) | (25 << 17) | (12 << 12) | (34 << 6) | 56)
         .with_bit_header(BitFileHeader {

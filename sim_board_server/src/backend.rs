@@ -40,6 +40,7 @@ pub struct BoardBackend {
     memory: Arc<ClientMemory>,
     counts: Arc<AccessCounts>,
     log: Option<EventLog>,
+    started: std::time::Instant,
 }
 
 fn invalid(message: String) -> io::Error {
@@ -57,6 +58,7 @@ impl BoardBackend {
             memory,
             counts: Arc::default(),
             log,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -206,9 +208,15 @@ impl ServerBackend for BoardBackend {
             if (before ^ after) & COMMAND_BUS_MASTER != 0 {
                 let on = after & COMMAND_BUS_MASTER != 0;
                 self.board.set_bus_master(on);
+                // Elapsed time and access counts: a tool's run on this board lies between
+                // its enable and disable, so these lines give its MMIO rate.
+                let c = &self.counts;
+                let accesses =
+                    c.bar_reads.load(Ordering::Relaxed) + c.bar_writes.load(Ordering::Relaxed);
                 self.event(format_args!(
-                    "bus master {}",
-                    if on { "enabled" } else { "disabled" }
+                    "bus master {} at {:.3}s, {accesses} BAR accesses so far",
+                    if on { "enabled" } else { "disabled" },
+                    self.started.elapsed().as_secs_f64()
                 ));
             }
             return Ok(());

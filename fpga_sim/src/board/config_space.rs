@@ -91,10 +91,13 @@ impl ConfigSpace {
         put16(&mut c, 0x2e, id.subsystem_device_id);
         c[0x34] = PM_CAP_OFFSET as u8;
         c[0x3d] = 1; // INTA#
-                     // Power Management v3, D0 only.
+                     // Power Management v3.
         c[PM_CAP_OFFSET] = 0x01;
         c[PM_CAP_OFFSET + 1] = MSI_CAP_OFFSET as u8;
         put16(&mut c, PM_CAP_OFFSET + 2, 0x0003);
+        // PMCSR No_Soft_Reset: D3hot to D0 keeps the state, so a host resets the board
+        // with a bus reset (which reaches the board), not a PM transition (which does not).
+        put16(&mut c, PM_CAP_OFFSET + 4, 0x0008);
         // MSI, one vector, 64-bit addresses.
         c[MSI_CAP_OFFSET] = 0x05;
         c[MSI_CAP_OFFSET + 1] = PCIE_CAP_OFFSET as u8;
