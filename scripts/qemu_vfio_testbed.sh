@@ -38,7 +38,7 @@ Options:
                         (default: \${CARGO_TARGET_DIR:-<repo>/target}/release)
   --bins A,B,...        put only these binaries in the guest (default: every executable in the
                         binary directory)
-  --timeout SEC         host-side limit for the whole QEMU run (default: 240)
+  --timeout SEC         host-side limit for the whole QEMU run (default: 1800)
   --case-timeout SEC    default per-case limit inside the guest (default: 120)
   --kernel-source SRC   where the guest kernel comes from:
                           auto     newest /boot/vmlinuz-* with vfio modules, else 'package' (default)
@@ -78,7 +78,7 @@ QEMU_ROOT=""
 DO_BUILD=1
 BIN_DIR=""
 BINS=""
-TIMEOUT=240
+TIMEOUT=1800
 CASE_TIMEOUT=120
 KERNEL_SOURCE=auto
 KERNEL=""
@@ -491,7 +491,7 @@ if [[ ${#BOARD_LIST[@]} -gt 0 ]]; then
             >"$WORK_DIR/board_server_$i.log" 2>&1 &
         SERVER_PIDS+=($!)
         # Root ports at 00:10.0 upwards; the firmware numbers their buses 1, 2, ... in that order.
-        board_args+=(-device "pcie-root-port,id=rp$i,bus=pcie.0,chassis=$((i + 1)),addr=$(printf '0x%x' $((0x10 + i))).0"
+        board_args+=(-device "pcie-root-port,id=rp$i,bus=pcie.0,chassis=$((i + 1)),hotplug=off,addr=$(printf '0x%x' $((0x10 + i))).0"
             -device "{\"driver\":\"vfio-user-pci\",\"bus\":\"rp$i\",\"socket\":{\"type\":\"unix\",\"path\":\"$CHROOT_RUN_IN/board$i.sock\"}}")
     done
     # Each server has bound its socket (or died) before QEMU connects.
