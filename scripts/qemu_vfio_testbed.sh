@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# QEMU VFIO testbed: boots a q35 guest (TCG) whose 3 emulated "edu" PCI devices sit behind an emulated
-# Intel VT-d IOMMU, binds them to vfio-pci inside the guest and runs the guest test list there with the
-# project's release binaries. See usage() and shared/specs/qemu_vfio_testbed.md.
+# QEMU VFIO testbed: boots a q35 guest (TCG) whose 3 emulated "edu" PCI devices and simulated FPGA
+# boards (vfio-user, one vfio_user_sim_board server per board) sit behind an emulated Intel VT-d IOMMU,
+# binds them to vfio-pci inside the guest and runs the guest test list there with the project's release
+# binaries. See usage() and shared/specs/qemu_vfio_testbed.md.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,22 +14,31 @@ usage() {
 Usage: $(basename "$0") [options]
 
 Runs the project's binaries against real VFIO in a QEMU guest: q35 machine under TCG with
-intel-iommu (intremap=on, caching-mode=on) and 3 edu devices (1234:11e8), bound to vfio-pci in the
-guest. Installs what it needs with apt-get (qemu-system-x86, busybox-static, cpio, gzip; the guest
-kernel from linux-image-amd64), builds the workspace in release mode, packs an initramfs, boots,
-and reports one line per guest test case, then "N passed, M failed".
+intel-iommu (intremap=on, caching-mode=on), 3 edu devices (1234:11e8) and the simulated FPGA
+boards of --boards, each served by its own vfio_user_sim_board process on a Unix socket and
+attached with vfio-user-pci behind its own PCIe root port; all bound to vfio-pci in the guest.
+QEMU's vfio-user client needs QEMU >= 10.1: the script makes a Debian trixie root with
+debootstrap in the work directory and installs qemu-system-x86 from trixie-backports there
+(the host's apt sources are not changed; cached for later runs), and runs QEMU in it with
+chroot. Installs what it needs on the host with apt-get (debootstrap, busybox-static, cpio,
+gzip; the guest kernel from linux-image-amd64), builds the workspace in release mode, packs an
+initramfs, boots, and reports one line per guest test case, then "N passed, M failed".
 Exit status: 0 all cases passed; 1 a case failed, no case ran, the guest did not finish
 (boot problem or timeout) or a step failed; 2 bad usage.
 
 Options:
   --tests FILE          guest test list (default: scripts/qemu_testbed/guest_tests.txt);
                         format described at the top of that file
+  --boards LIST         simulated boards, the --sim list syntax (<design>[@<location>],...);
+                        'none' for the edu devices only (default: $DEFAULT_BOARDS)
+  --qemu-root DIR       the trixie root holding QEMU (default: <work-dir>/qemu_root; made
+                        when missing)
   --no-build            do not run cargo; use the binaries already in the binary directory
   --bin-dir DIR         directory of the project binaries
                         (default: \${CARGO_TARGET_DIR:-<repo>/target}/release)
   --bins A,B,...        put only these binaries in the guest (default: every executable in the
                         binary directory)
-  --timeout SEC         host-side limit for the whole QEMU run (default: 240)
+  --timeout SEC         host-side limit for the whole QEMU run (default: 1800)
   --case-timeout SEC    default per-case limit inside the guest (default: 120)
   --kernel-source SRC   where the guest kernel comes from:
                           auto     newest /boot/vmlinuz-* with vfio modules, else 'package' (default)
@@ -47,7 +57,8 @@ Options:
   -h, --help            this help
 
 Environment: CARGO_TARGET_DIR is honoured (build output and default work directory).
-Files: the serial log of the last run is <work-dir>/serial.log.
+Files: the serial log of the last run is <work-dir>/serial.log; each board server's log is
+<work-dir>/board_server_<n>.log (n = position in --boards, from 0).
 EOF
 }
 
@@ -59,11 +70,15 @@ note() {
     [[ $QUIET == 1 ]] || echo "qemu_vfio_testbed: $*"
 }
 
+# The --sim default boards (the reference logs' three) plus a DDR design and dma_blkram.
+DEFAULT_BOARDS=TEF1001_dma_stream_loopback,NiteFury_dma_stream_loopback,Nitefury_Project-0,TEF1001_dma_ddr3,dma_blkram
 TESTS_FILE="$TESTBED_DIR/guest_tests.txt"
+BOARDS=$DEFAULT_BOARDS
+QEMU_ROOT=""
 DO_BUILD=1
 BIN_DIR=""
 BINS=""
-TIMEOUT=240
+TIMEOUT=1800
 CASE_TIMEOUT=120
 KERNEL_SOURCE=auto
 KERNEL=""
@@ -83,6 +98,8 @@ need_arg() {
 while [[ $# -gt 0 ]]; do
     case $1 in
     --tests) need_arg "$@"; TESTS_FILE=$2; shift 2 ;;
+    --boards) need_arg "$@"; BOARDS=$2; shift 2 ;;
+    --qemu-root) need_arg "$@"; QEMU_ROOT=$2; shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
     --bin-dir) need_arg "$@"; BIN_DIR=$2; shift 2 ;;
     --bins) need_arg "$@"; BINS=$2; shift 2 ;;
@@ -116,6 +133,17 @@ if [[ -n $KERNEL || -n $MODULES_DIR ]] && [[ -z $KERNEL || -z $MODULES_DIR ]]; t
     exit 2
 fi
 [[ -r $TESTS_FILE ]] || die "test list $TESTS_FILE not readable"
+BOARD_LIST=()
+if [[ $BOARDS != none ]]; then
+    IFS=',' read -r -a BOARD_LIST <<<"$BOARDS"
+    for b in "${BOARD_LIST[@]}"; do
+        [[ $b =~ ^[A-Za-z0-9_.-]+(@[0-9a-fA-F:.]+)?$ ]] || {
+            echo "qemu_vfio_testbed: --boards: bad entry '$b' (expected <design>[@<location>])" >&2
+            exit 2
+        }
+    done
+    [[ ${#BOARD_LIST[@]} -le 16 ]] || { echo "qemu_vfio_testbed: --boards: at most 16 boards" >&2; exit 2; }
+fi
 
 # cargo resolves a relative CARGO_TARGET_DIR against the directory it runs in: the repo root here.
 TARGET_DIR=${CARGO_TARGET_DIR:-$REPO_ROOT/target}
@@ -124,6 +152,7 @@ BIN_DIR=${BIN_DIR:-$TARGET_DIR/release}
 WORK_DIR=${WORK_DIR:-$TARGET_DIR/qemu_testbed}
 mkdir -p "$WORK_DIR"
 WORK_DIR=$(cd "$WORK_DIR" && pwd)
+QEMU_ROOT=${QEMU_ROOT:-$WORK_DIR/qemu_root}
 
 T_START=$SECONDS
 elapsed() { echo "$((SECONDS - T_START))s"; }
@@ -149,10 +178,57 @@ apt_install() { # packages...
     note "installed ${missing[*]} in $((SECONDS - t0))s"
 }
 
-apt_install qemu-system-x86 busybox-static cpio gzip
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found"
+apt_install busybox-static cpio gzip
 BUSYBOX=/bin/busybox
 [[ -x $BUSYBOX ]] || die "$BUSYBOX not found (package busybox-static)"
+
+# ---------------------------------------------------------------- QEMU (trixie root)
+# QEMU's vfio-user client (vfio-user-pci) needs QEMU >= 10.1; bookworm has 7.2. So: a debootstrap-made
+# Debian trixie root in the work directory, qemu-system-x86 from trixie-backports installed in it, QEMU
+# run in it with chroot. The host's apt sources are never changed. Made once, then cached.
+QEMU_READY="$QEMU_ROOT/.fpga_sio_qemu_ready"
+QEMU_SETUP="cached"
+qemu_in_root() { # args...
+    chroot "$QEMU_ROOT" qemu-system-x86_64 "$@"
+}
+ensure_qemu_root() {
+    if [[ -f $QEMU_READY ]] && qemu_in_root --version >/dev/null 2>&1; then
+        return 0
+    fi
+    [[ $DO_INSTALL == 1 ]] || die "no QEMU root in $QEMU_ROOT (and --no-install given)"
+    if [[ -e $QEMU_ROOT ]]; then
+        # Only a root this script made (it has the marker's directory layout) is replaced.
+        [[ -d $QEMU_ROOT/etc/apt && -d $QEMU_ROOT/usr ]] ||
+            die "$QEMU_ROOT exists and is not a QEMU root made by this script; choose another --qemu-root"
+    fi
+    apt_install debootstrap
+    local t0=$SECONDS partial="$QEMU_ROOT.partial" log="$WORK_DIR/qemu_root.log"
+    note "making the QEMU root in $QEMU_ROOT: debootstrap trixie, then qemu-system-x86 from trixie-backports"
+    rm -rf "$partial" # an unfinished earlier attempt of this script
+    debootstrap --variant=minbase trixie "$partial" >"$log" 2>&1 ||
+        { tail -n 20 "$log" >&2; die "debootstrap trixie into $partial failed (log: $log)"; }
+    # The backports suite from the mirror debootstrap used.
+    sed -n 's/^deb \([^ ]*\) trixie main$/deb \1 trixie-backports main/p' "$partial/etc/apt/sources.list" \
+        >"$partial/etc/apt/sources.list.d/trixie-backports.list"
+    [[ -s $partial/etc/apt/sources.list.d/trixie-backports.list ]] ||
+        die "cannot derive the trixie-backports source from $partial/etc/apt/sources.list"
+    cp /etc/resolv.conf "$partial/etc/resolv.conf"
+    { chroot "$partial" apt-get -qq update &&
+        DEBIAN_FRONTEND=noninteractive chroot "$partial" apt-get -qq -y -o Dpkg::Use-Pty=0 install \
+            --no-install-recommends -t trixie-backports qemu-system-x86; } >>"$log" 2>&1 ||
+        { tail -n 30 "$log" >&2; die "installing qemu-system-x86 from trixie-backports in $partial failed (log: $log)"; }
+    chroot "$partial" apt-get -qq clean >>"$log" 2>&1 || true
+    chroot "$partial" qemu-system-x86_64 -device help 2>/dev/null | grep -q '"vfio-user-pci"' ||
+        die "the QEMU in $partial has no vfio-user-pci device ($(chroot "$partial" qemu-system-x86_64 --version | head -n 1))"
+    rm -rf "$QEMU_ROOT"
+    mv "$partial" "$QEMU_ROOT"
+    touch "$QEMU_READY"
+    QEMU_SETUP="made in $((SECONDS - t0))s"
+}
+t0=$SECONDS
+ensure_qemu_root
+QEMU_VERSION=$(qemu_in_root --version | head -n 1)
+note "$QEMU_VERSION (trixie root $QEMU_ROOT, $QEMU_SETUP, ready after $((SECONDS - t0))s)"
 
 # ---------------------------------------------------------------- guest kernel
 # Prints the version of the newest /boot/vmlinuz-* that has vfio modules, or nothing.
@@ -240,6 +316,8 @@ if [[ $DO_BUILD == 1 ]]; then
     if ! (cd "$REPO_ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --release --workspace --bins); then
         die "cargo build --release failed: the workspace does not build. To test the testbed with existing binaries use --no-build [--bin-dir DIR]"
     fi
+    (cd "$REPO_ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --release -p sim_board_server --example write_test_bitstream) ||
+        die "cargo build of the write_test_bitstream example failed"
     note "build done in $((SECONDS - t0))s"
 fi
 
@@ -346,13 +424,34 @@ for lib in "${!libs[@]}"; do
     cp -L "$lib" "$STAGE$lib"
 done
 
+# Small generated bitstreams for the flasher cases (/testbed/data/<part>.bit).
+BITSTREAM_WRITER=$BIN_DIR/examples/write_test_bitstream
+if [[ -x $BITSTREAM_WRITER ]]; then
+    mkdir -p "$STAGE/testbed/data"
+    for part in 7a200t 7k160t; do
+        "$BITSTREAM_WRITER" "$part" "$STAGE/testbed/data/$part.bit" || die "write_test_bitstream $part failed"
+    done
+else
+    note "warning: $BITSTREAM_WRITER not built: no /testbed/data bitstreams in the guest"
+fi
 cp "$TESTBED_DIR/init.sh" "$STAGE/init"
 chmod 755 "$STAGE/init"
 cp "$TESTS_FILE" "$STAGE/testbed/guest_tests.txt"
+# The boards' names as the guest's TESTBED_BOARD_<NAME> variables (upper case, [A-Z0-9_]).
+board_vars=()
+for b in "${BOARD_LIST[@]}"; do
+    v=${b%%@*}
+    v=${v^^}
+    board_vars+=("${v//[^A-Z0-9]/_}")
+done
+bind_ids="1234:11e8"
+[[ ${#BOARD_LIST[@]} -eq 0 ]] || bind_ids="$bind_ids 10ee:*"
 cat >"$STAGE/testbed/config" <<EOF
-BIND_IDS="1234:11e8"
-EXPECT_DEVICES=3
+BIND_IDS="$bind_ids"
+EXPECT_DEVICES=$((3 + ${#BOARD_LIST[@]}))
 CASE_TIMEOUT=$CASE_TIMEOUT
+BOARD_LIST="${BOARD_LIST[*]}"
+BOARD_VARS="${board_vars[*]}"
 EOF
 
 INITRD="$RUN_DIR/initramfs.gz"
@@ -360,13 +459,66 @@ INITRD="$RUN_DIR/initramfs.gz"
     die "packing the initramfs failed"
 note "initramfs $(du -h "$INITRD" | cut -f1) ($(elapsed) so far)"
 
+# ---------------------------------------------------------------- board servers
+# QEMU runs in the trixie root: its inputs and the servers' sockets live under <root>/run/.
+CHROOT_RUN=$(mktemp -d "$QEMU_ROOT/run/testbed.XXXXXX")
+CHROOT_RUN_IN=${CHROOT_RUN#"$QEMU_ROOT"}
+SERVER_PIDS=()
+# shellcheck disable=SC2317 # called by the EXIT trap
+stop_servers() {
+    local p
+    for p in "${SERVER_PIDS[@]}"; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in "${SERVER_PIDS[@]}"; do
+        wait "$p" 2>/dev/null || true
+    done
+    SERVER_PIDS=()
+    rm -rf "$CHROOT_RUN"
+}
+trap 'stop_servers; cleanup' EXIT
+cp "$KERNEL" "$CHROOT_RUN/vmlinuz"
+mv "$INITRD" "$CHROOT_RUN/initramfs.gz"
+SERVER_BIN=$BIN_DIR/vfio_user_sim_board
+STATE_DIR="$RUN_DIR/board_state" # fresh flash and block RAM contents every run
+mkdir -p "$STATE_DIR"
+board_args=()
+if [[ ${#BOARD_LIST[@]} -gt 0 ]]; then
+    [[ -x $SERVER_BIN ]] || die "board server $SERVER_BIN not found (build the workspace, or --boards none)"
+    for i in "${!BOARD_LIST[@]}"; do
+        sock="$CHROOT_RUN/board$i.sock"
+        "$SERVER_BIN" --socket "$sock" --state-dir "$STATE_DIR" --log "${BOARD_LIST[$i]}" \
+            >"$WORK_DIR/board_server_$i.log" 2>&1 &
+        SERVER_PIDS+=($!)
+        # Root ports at 00:10.0 upwards; the firmware numbers their buses 1, 2, ... in that order.
+        board_args+=(-device "pcie-root-port,id=rp$i,bus=pcie.0,chassis=$((i + 1)),hotplug=off,addr=$(printf '0x%x' $((0x10 + i))).0"
+            -device "{\"driver\":\"vfio-user-pci\",\"bus\":\"rp$i\",\"socket\":{\"type\":\"unix\",\"path\":\"$CHROOT_RUN_IN/board$i.sock\"}}")
+    done
+    # Each server has bound its socket (or died) before QEMU connects.
+    for i in "${!BOARD_LIST[@]}"; do
+        n=0
+        until [[ -S $CHROOT_RUN/board$i.sock ]]; do
+            kill -0 "${SERVER_PIDS[$i]}" 2>/dev/null ||
+                die "board server ${BOARD_LIST[$i]} exited before listening: $(tail -n 3 "$WORK_DIR/board_server_$i.log")"
+            n=$((n + 1))
+            [[ $n -lt 300 ]] || die "board server ${BOARD_LIST[$i]} did not create its socket within 30s"
+            sleep 0.1
+        done
+    done
+    note "board servers: ${BOARD_LIST[*]} (logs: $WORK_DIR/board_server_<n>.log)"
+fi
+
 # ---------------------------------------------------------------- boot
 LOG="$WORK_DIR/serial.log"
+# Guest RAM is a shared memfd, so that QEMU can pass it to the board servers with each DMA map.
 # shellcheck disable=SC2054 # the commas are QEMU's
-qemu_cmd=(qemu-system-x86_64 -machine q35,accel=tcg -m 1024 -smp 2 -nographic -no-reboot
+qemu_cmd=(chroot "$QEMU_ROOT" qemu-system-x86_64
+    -object memory-backend-memfd,id=ram,size=1G,share=on
+    -machine q35,accel=tcg,memory-backend=ram -m 1024 -smp 2 -nographic -no-reboot
     -device intel-iommu,intremap=on,caching-mode=on
     -device edu -device edu -device edu
-    -kernel "$KERNEL" -initrd "$INITRD"
+    "${board_args[@]}"
+    -kernel "$CHROOT_RUN_IN/vmlinuz" -initrd "$CHROOT_RUN_IN/initramfs.gz"
     -append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4")
 note "booting the guest (TCG, timeout ${TIMEOUT}s)"
 t0=$SECONDS
@@ -381,6 +533,14 @@ else
 fi
 set -e
 boot_secs=$((SECONDS - t0))
+# The servers end when QEMU disconnects; a non-zero exit is a failure of the run.
+server_failures=()
+for i in "${!SERVER_PIDS[@]}"; do
+    rc=0
+    wait "${SERVER_PIDS[$i]}" || rc=$?
+    [[ $rc == 0 ]] || server_failures+=("${BOARD_LIST[$i]} (exit $rc): $(tail -n 1 "$WORK_DIR/board_server_$i.log")")
+done
+SERVER_PIDS=()
 
 # ---------------------------------------------------------------- results
 # Drop the carriage returns and the firmware's terminal control sequences.
@@ -426,6 +586,10 @@ if [[ $done_seen == 0 ]]; then
     echo "TESTBED RESULT FAIL guest run finished (no TESTBED DONE)"
     failed=$((failed + 1))
 fi
+for f in "${server_failures[@]}"; do
+    echo "TESTBED RESULT FAIL board server $f"
+    failed=$((failed + 1))
+done
 if [[ $((passed + failed)) == 0 ]]; then
     echo "qemu_vfio_testbed: ERROR: no test case ran" >&2
     echo "TESTBED RESULT FAIL test list ran (no case in $TESTS_FILE)"

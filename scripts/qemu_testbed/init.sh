@@ -9,6 +9,7 @@
 #
 # Every line meant for the host starts with "TESTBED ":
 #   TESTBED START ... / TESTBED INFO ... / TESTBED RUN <name>
+#   TESTBED INFO time <seconds>s: <name>       after each case (all its runs)
 #   TESTBED RESULT PASS <name>
 #   TESTBED RESULT FAIL <name> (exit <n>)      followed by the command's output, indented by 4 spaces
 #   TESTBED DONE                               then the guest powers off
@@ -26,8 +27,10 @@ mkdir -p /tmp /root
 mount -t tmpfs tmpfs /tmp
 
 # Defaults; /testbed/config overrides them.
-BIND_IDS="1234:11e8"        # vendor:device pairs bound to vfio-pci
+BIND_IDS="1234:11e8"        # vendor:device patterns bound to vfio-pci ("10ee:*": any device)
 EXPECT_DEVICES=3            # how many devices matching BIND_IDS must be found
+BOARD_LIST=""               # the simulated boards (--boards), in root-port order
+BOARD_VARS=""               # their TESTBED_BOARD_<NAME> variable names, same order
 CASE_TIMEOUT=120            # default per-case timeout in seconds (option timeout=N per case)
 GROUP_WAIT=20               # seconds to wait for /dev/vfio/<group>
 OUTPUT_LINES=200            # at most this many output lines are shown per case
@@ -91,13 +94,16 @@ fi
 # ---- bind the devices to vfio-pci ----
 devices=""
 groups=""
+boards=""
+board_groups=""
 found=0
 for d in /sys/bus/pci/devices/*; do
     [ -r "$d/vendor" ] || continue
     id="$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")"
     match=0
     for want in $BIND_IDS; do
-        [ "$id" = "$want" ] && match=1
+        # shellcheck disable=SC2254 # $want is a pattern
+        case $id in $want) match=1 ;; esac
     done
     [ "$match" = 1 ] || continue
     found=$((found + 1))
@@ -131,8 +137,13 @@ for d in /sys/bus/pci/devices/*; do
     done
     if [ -e "/dev/vfio/$group" ]; then
         info "$bdf [$id] bound to vfio-pci, IOMMU group $group, /dev/vfio/$group"
-        devices="$devices${devices:+ }$bdf"
-        groups="$groups${groups:+ }$group"
+        if [ "$id" = 1234:11e8 ]; then
+            devices="$devices${devices:+ }$bdf"
+            groups="$groups${groups:+ }$group"
+        else
+            boards="$boards${boards:+ }$bdf"
+            board_groups="$board_groups${board_groups:+ }$group"
+        fi
     else
         setup_error "$bdf: /dev/vfio/$group did not appear within ${GROUP_WAIT}s"
     fi
@@ -142,17 +153,46 @@ if [ "$found" -ne "$EXPECT_DEVICES" ]; then
 fi
 [ -e /dev/vfio/vfio ] || setup_error "/dev/vfio/vfio does not exist"
 
-# Variables for the test commands.
+# Variables for the test commands: TESTBED_DEVICE* are the edu devices, TESTBED_BOARD* the
+# simulated boards (their buses follow the root-port order of --boards).
 export TESTBED_BIND_IDS="$BIND_IDS"
 export TESTBED_DEVICES="$devices"
 export TESTBED_VFIO_GROUPS="$groups"
-export TESTBED_DEVICE_COUNT="$found"
+# shellcheck disable=SC2086
+set -- $devices
+export TESTBED_DEVICE_COUNT="$#"
 i=0
 for bdf in $devices; do
     export "TESTBED_DEVICE$i=$bdf"
     i=$((i + 1))
 done
 info "TESTBED_DEVICES='$devices' TESTBED_VFIO_GROUPS='$groups'"
+export TESTBED_BOARDS="$boards"
+export TESTBED_BOARD_GROUPS="$board_groups"
+export TESTBED_BOARD_LIST="$BOARD_LIST"
+# shellcheck disable=SC2086
+set -- $boards
+export TESTBED_BOARD_COUNT="$#"
+# TESTBED_SIM_LIST: the same boards as a --sim list at the guest's locations, for comparisons.
+sim_list=""
+# shellcheck disable=SC2086
+set -- $BOARD_VARS
+i=0
+for bdf in $boards; do
+    export "TESTBED_BOARD$i=$bdf"
+    if [ $# -gt 0 ]; then
+        export "TESTBED_BOARD_$1=$bdf"
+        info "TESTBED_BOARD_$1=$bdf"
+        shift
+    fi
+    design=$(echo "$BOARD_LIST" | cut -d' ' -f$((i + 1)))
+    sim_list="$sim_list${sim_list:+,}${design%%@*}@$bdf"
+    i=$((i + 1))
+done
+[ "$#" -eq 0 ] || setup_error "boards without a device: $*"
+export TESTBED_SIM_LIST="$sim_list"
+info "TESTBED_SIM_LIST=$sim_list"
+info "TESTBED_BOARDS='$boards' TESTBED_BOARD_GROUPS='$board_groups'"
 
 if [ -n "$setup_errors" ]; then
     echo "TESTBED RESULT FAIL testbed setup (exit 1)"
@@ -200,6 +240,7 @@ run_case() { # $1 line
         return
     fi
     echo "TESTBED RUN $name"
+    t_case=$(date +%s)
     iter=1
     ok=1
     rc=0
@@ -239,6 +280,7 @@ run_case() { # $1 line
         failed=$((failed + 1))
     fi
     show_output /tmp/case.out
+    info "time $(($(date +%s) - t_case))s: $name"
 }
 
 if [ -r /testbed/guest_tests.txt ]; then

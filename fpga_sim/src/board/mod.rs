@@ -6,6 +6,8 @@
 //!   ([`Board::peripheral`]) for tests and fault injection.
 //! - [`placement`]: the default set of simulated boards and the `--sim=` list parser.
 //! - [`block_ram`]: the memmapped_blkram memory kept in a file.
+//! - [`config_space`]: the board's PCI configuration space, for front ends that serve the
+//!   board as a PCI function (the vfio-user board server).
 //!
 //! Unmodelled addresses behave like an AXI interconnect with no slave there: the
 //! interconnect answers DECERR, which the PCIe bridge turns into a completion the host
@@ -14,6 +16,7 @@
 
 pub mod block_ram;
 pub mod catalogue;
+pub mod config_space;
 pub mod placement;
 pub mod spec;
 

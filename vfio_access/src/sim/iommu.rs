@@ -206,15 +206,38 @@ impl SimIommu {
     }
 }
 
-/// What a device model holds to do DMA: its view of the simulated IOMMU.
+/// Host memory as a device sees it through an IOMMU: what a [`DmaPort`] reaches. The
+/// in-process [`SimIommu`] is one; a vfio-user server's view of its client's DMA mappings
+/// is another (crate `sim_board_server`).
+pub trait DmaMemory: Send + Sync {
+    /// Device reads host memory at `iova` (host-to-card); a fault copies nothing.
+    fn read(&self, iova: u64, buf: &mut [u8]) -> Result<(), IommuFault>;
+    /// Device writes host memory at `iova` (card-to-host, writebacks); a fault writes nothing.
+    fn write(&self, iova: u64, data: &[u8]) -> Result<(), IommuFault>;
+}
+
+impl DmaMemory for SimIommu {
+    fn read(&self, iova: u64, buf: &mut [u8]) -> Result<(), IommuFault> {
+        SimIommu::read(self, iova, buf)
+    }
+    fn write(&self, iova: u64, data: &[u8]) -> Result<(), IommuFault> {
+        SimIommu::write(self, iova, data)
+    }
+}
+
+/// What a device model holds to do DMA: its view of host memory through an IOMMU.
 #[derive(Clone)]
 pub struct DmaPort {
-    iommu: Arc<SimIommu>,
+    iommu: Arc<dyn DmaMemory>,
 }
 
 impl DmaPort {
     pub fn new(iommu: Arc<SimIommu>) -> Self {
         Self { iommu }
+    }
+    /// A port onto any host-memory backend (e.g. a vfio-user client's DMA mappings).
+    pub fn from_memory(memory: Arc<dyn DmaMemory>) -> Self {
+        Self { iommu: memory }
     }
     pub fn read(&self, iova: u64, buf: &mut [u8]) -> Result<(), IommuFault> {
         self.iommu.read(iova, buf)
@@ -223,10 +246,12 @@ impl DmaPort {
         self.iommu.write(iova, data)
     }
     pub fn read_u32(&self, iova: u64) -> Result<u32, IommuFault> {
-        self.iommu.read_u32(iova)
+        let mut b = [0u8; 4];
+        self.iommu.read(iova, &mut b)?;
+        Ok(u32::from_le_bytes(b))
     }
     pub fn write_u32(&self, iova: u64, value: u32) -> Result<(), IommuFault> {
-        self.iommu.write_u32(iova, value)
+        self.iommu.write(iova, &value.to_le_bytes())
     }
     pub fn read_u64(&self, iova: u64) -> Result<u64, IommuFault> {
         let mut b = [0u8; 8];

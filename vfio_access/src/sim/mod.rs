@@ -7,7 +7,7 @@ mod selection;
 
 pub(crate) use device::{SimBar, SimConfigSpace};
 pub use device::{SimBarInfo, SimBoard, SimDevice};
-pub use iommu::{DmaPort, IommuFault, SimIommu};
+pub use iommu::{DmaMemory, DmaPort, IommuFault, SimIommu};
 pub use selection::{SimSelection, SIM_ENV};
 
 use crate::iova::IovaRange;
