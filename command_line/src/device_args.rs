@@ -92,11 +92,18 @@ impl DeviceArgs {
     }
 }
 
+/// `FPGA_SIO_SIM_NOTICE=off` silences the simulated-boards line (the workspace's own
+/// tests set it in `.cargo/config.toml`, so their exact-output checks stay those of the
+/// tools' transcripts; `nite_or_lite_fury_tests/tests/simulation_notice.rs` tests the line).
+pub const SIM_NOTICE_ENV: &str = "FPGA_SIO_SIM_NOTICE";
+
 /// Prints, once per process, that the tool runs on simulated boards. It is the first line
 /// of output: tools choose their devices before they print anything.
 fn announce_simulation(source: &str) {
     static ANNOUNCED: std::sync::Once = std::sync::Once::new();
-    if std::env::var_os(vfio_access::multiprocess::SECONDARY_ENV).is_some() {
+    if std::env::var_os(vfio_access::multiprocess::SECONDARY_ENV).is_some()
+        || std::env::var(SIM_NOTICE_ENV).is_ok_and(|v| v == "off")
+    {
         return;
     }
     ANNOUNCED.call_once(|| {

@@ -13,4 +13,4 @@ mod device_args;
 pub mod integer;
 
 pub use console::ConsoleMessages;
-pub use device_args::{parse_sim_selection, DeviceArgs};
+pub use device_args::{parse_sim_selection, DeviceArgs, SIM_NOTICE_ENV};

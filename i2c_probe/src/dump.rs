@@ -1,4 +1,4 @@
-//! The board-information dump of `i2c_dump_info` (fact sheet 5.1-5.5): executes each
+//! The board-information dump of `i2c_dump_info` (i2c_probe.md 5.1-5.5): executes each
 //! decoder's [`RawRead`] list on an SMBus master over any bus and renders the sections.
 //!
 //! The report text (stdout) is exactly the original's. In addition every failed bus
@@ -119,7 +119,7 @@ where
         r
     }
 
-    /// Every section of fact sheet 5.1-5.5, in order.
+    /// Every section of i2c_probe.md 5.1-5.5, in order.
     pub fn dump_all(mut self) -> DumpReport {
         let mut text = String::new();
         text += &self.fan();

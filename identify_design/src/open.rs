@@ -92,7 +92,7 @@ pub fn open_devices_with_default(
             }),
             Err(e @ VfioError::NoVfio) => {
                 // As the original: no VFIO is not a failure, there is just nothing to open.
-                eprintln!("{e}");
+                options.messages.error(&e.to_string());
                 Ok(OpenedDevices {
                     session: Session::open_sim(Vec::new(), &options, filters)?,
                     sim_boards: Vec::new(),

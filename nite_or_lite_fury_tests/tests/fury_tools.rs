@@ -136,10 +136,31 @@ fn unusable_simulated_storage_is_named_not_the_board() {
 fn no_memmapped_device_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(PERSIST, &["--sim=dma_blkram"], dir.path());
-    assert!(out.status.success());
+    // A test that tested nothing fails (README "Exit status").
+    assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.lines().count(), 1);
-    assert!(err.starts_with("No memmapped_blkram devices found among the simulated boards"));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: No memmapped_blkram devices found among the simulated boards"),
+        "{err}"
+    );
+}
+
+#[test]
+fn test_general_without_a_fury_board_fails_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        env!("CARGO_BIN_EXE_test_general"),
+        &["--sim=dma_blkram"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: No NiteFury or LiteFury boards found among the simulated boards"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -31,6 +31,7 @@ fn run(tool: &str, args: &[&str], sim_env: Option<&str>, extra: &[&str]) -> (Str
         .args(args)
         .env("FPGA_SIO_SIM_DIR", state.path())
         .env_remove("FPGA_SIO_SECONDARY")
+        .env_remove("FPGA_SIO_SIM_NOTICE")
         .env_remove("FPGA_SIO_SIM");
     if let Some(value) = sim_env {
         command.env("FPGA_SIO_SIM", value);

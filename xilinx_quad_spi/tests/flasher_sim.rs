@@ -349,3 +349,24 @@ fn dump_and_erase_ranges() {
     let err = failed(&sim.run(&["--sim", "--dump", d]));
     assert!(err.contains("select one with -d <location>"), "{err}");
 }
+
+/// README "Exit status": a report of no flash is still a report (exit 0, one line); an
+/// action with no flash to act on fails.
+#[test]
+fn no_flash_is_one_line_exit_0_for_the_report_and_1_for_an_action() {
+    let sim = Sim::new();
+    let out = sim.run(&["--sim=dma_blkram"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("No FPGA design with a Quad SPI flash found among the simulated boards"),
+        "{err}"
+    );
+    let dump = sim.dir.path().join("dump.bin");
+    let out = sim.run(&["--sim=dma_blkram", "--dump", dump.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!dump.exists());
+}

@@ -1,4 +1,4 @@
-//! The XADC block as the tools print it (fact sheet 1.11). Lines may end in spaces.
+//! The XADC block as the tools print it (xadc_and_identify.md 1.11). Lines may end in spaces.
 
 use std::fmt::Write;
 

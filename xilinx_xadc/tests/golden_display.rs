@@ -1,5 +1,5 @@
 //! Golden tests of the XADC display: the simulated TEF1001 board with the default seed,
-//! and the reference log's blocks reproduced from the register values of fact sheet 1.11.
+//! and the reference log's blocks reproduced from the register values of xadc_and_identify.md 1.11.
 
 use std::process::Command;
 

@@ -1,4 +1,4 @@
-//! AXI IIC (PG090) register model for the TEF1001 bus (fact sheet 3.1, 10.3): polled
+//! AXI IIC (PG090) register model for the TEF1001 bus (i2c_probe.md 3.1, 10.3): polled
 //! master, standard and dynamic mode, 16-deep FIFOs, RX_FIFO_PIRQ throttling, soft reset.
 //!
 //! Bus phases (START, address, one data byte, STOP) are performed byte-level on the

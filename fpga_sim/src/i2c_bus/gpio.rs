@@ -1,4 +1,4 @@
-//! The bit-bang AXI GPIO of the TEF1001 designs (fact sheet 1.2, 2.1): channel 1 only,
+//! The bit-bang AXI GPIO of the TEF1001 designs (i2c_probe.md 1.2, 2.1): channel 1 only,
 //! 4 bits, tri-state 0x1 (bit 0 input), output default 0x6. Outputs do not read back.
 
 use vfio_access::mmio::AccessWidth;

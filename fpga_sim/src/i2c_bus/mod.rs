@@ -1,4 +1,4 @@
-//! Bus-level I2C models of the TEF1001 (fact sheet 1.1, 10.2, 10.3): the open-drain bus
+//! Bus-level I2C models of the TEF1001 (i2c_probe.md 1.1, 10.2, 10.3): the open-drain bus
 //! driven by the AXI GPIO (bit-banged master) and the AXI IIC core (PG090), both reaching
 //! ONE shared set of device models ([`I2cBusDevices`]) through the FPGA's controller
 //! multiplexer (GPIO bit 3 selects the bit-banged outputs).
@@ -140,7 +140,7 @@ impl Tef1001Bus {
         }
     }
 
-    /// The TEF1001 devices of fact sheet 10.4.
+    /// The TEF1001 devices of i2c_probe.md 10.4.
     pub fn tef1001(options: Tef1001Options) -> Self {
         Self::new(tef1001_devices(options))
     }

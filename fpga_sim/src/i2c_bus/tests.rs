@@ -130,7 +130,7 @@ fn iic_standard_one_byte_read_and_nack() {
         }
         false
     };
-    // Probe sequence of fact sheet 3.3 at 0x70 (present) and 0x33 (absent).
+    // Probe sequence of i2c_probe.md 3.3 at 0x70 (present) and 0x33 (absent).
     for (addr, want) in [(0x70u32, Some(1u32)), (0x33, None)] {
         if iic.read32(0x20) & 2 != 0 {
             iic.write32(0x20, 2);

@@ -1,4 +1,4 @@
-//! The open-drain bus at line level (fact sheet 10.2): SDA is the AND of every driver,
+//! The open-drain bus at line level (i2c_probe.md 10.2): SDA is the AND of every driver,
 //! SCL is the selected master's output. Level changes are decoded into START / STOP and
 //! bits; the device side is emulated bit by bit on top of the byte-level device models.
 //!

@@ -1,4 +1,4 @@
-//! LTM4676A PMBus slave (fact sheet 10.5): two pages, byte / word / block reads,
+//! LTM4676A PMBus slave (i2c_probe.md 10.5): two pages, byte / word / block reads,
 //! PAGE_PLUS_READ, PEC appended on reads when the master keeps clocking after the last
 //! data byte, PEC checked on writes when present.
 

@@ -1,5 +1,5 @@
-//! The TEF1001 board I2C bus (fact sheet 10.4) with the values of the recorded run
-//! (fact sheet 8.1, 8.3, 8.5).
+//! The TEF1001 board I2C bus (i2c_probe.md 10.4) with the values of the recorded run
+//! (i2c_probe.md 8.1, 8.3, 8.5).
 
 use super::{FanCpld, FixedResponder, I2cBusDevices, Jc42Sensor, Ltm4676a, Si5338, SpdEeprom};
 use std::collections::BTreeMap;
@@ -53,7 +53,7 @@ pub fn tef1001_devices(options: Tef1001Options) -> I2cBusDevices {
     bus
 }
 
-// PMBus words of fact sheet 8.3 (synthesised so they decode to the recorded text).
+// PMBus words of i2c_probe.md 8.3 (synthesised so they decode to the recorded text).
 
 const U_40_NON_PAGED: [(u8, u16); 5] = [
     (0x88, 0xd307),
@@ -175,7 +175,7 @@ const U_4F_PAGE1: [(u8, u16); 23] = [
     (0x53, 0xe530),
 ];
 
-/// SPD bytes of fact sheet 8.1 (Micron 18KSF1G72HZ-1G6P1, CRC 0xa1bd).
+/// SPD bytes of i2c_probe.md 8.1 (Micron 18KSF1G72HZ-1G6P1, CRC 0xa1bd).
 const SPD_8_1: [u8; 256] = [
     0x92, 0x13, 0x0b, 0x08, 0x04, 0x21, 0x02, 0x09, 0x0b, 0x11, 0x01, 0x08, 0x0a, 0x00, 0xfe, 0x00,
     0x69, 0x78, 0x69, 0x30, 0x69, 0x11, 0x18, 0x81, 0x20, 0x08, 0x3c, 0x3c, 0x00, 0xf0, 0x83, 0x05,

@@ -1,6 +1,6 @@
 //! SPI NOR flash model: byte-slot command decoder, status / flag-status / security
 //! registers, write-enable latch, erase and page program committed at chip-select rising,
-//! busy for a number of status polls afterwards, and fault hooks (fact sheet 20.2, 21).
+//! busy for a number of status polls afterwards, and fault hooks (xilinx_quad_spi.md 20.2, 21).
 
 use super::params::{jedec_answer, part_info, sfdp, PartInfo};
 use super::storage::FlashStorage;

@@ -1,5 +1,5 @@
 //! What each flash part answers to its identification commands (JEDEC ID, ID-CFI, SFDP),
-//! and its size, page size and read dummy bytes (fact sheet 20.3).
+//! and its size, page size and read dummy bytes (xilinx_quad_spi.md 20.3).
 
 use super::FlashPart;
 
@@ -15,7 +15,7 @@ pub(crate) struct PartInfo {
     pub core_commands: &'static [u8],
 }
 
-/// AXI Quad SPI command tables per vendor mode (a modelling choice: fact sheet 20.1's
+/// AXI Quad SPI command tables per vendor mode (a modelling choice: xilinx_quad_spi.md 20.1's
 /// minimum lists, plus the clear-status / write-disable / security-register commands the
 /// erase and program support uses).
 const MICRON_COMMANDS: &[u8] = &[

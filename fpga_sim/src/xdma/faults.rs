@@ -1,4 +1,4 @@
-//! Fault injection (fact sheet 10.4): one-shot faults armed on a channel, from tests through
+//! Fault injection (xilinx_dma_bridge.md 10.4): one-shot faults armed on a channel, from tests through
 //! [`XdmaModel::inject_fault`](super::XdmaModel::inject_fault) or, for tools run as
 //! separate processes, through the [`XDMA_FAULT_ENV`] environment variable.
 

@@ -1,4 +1,4 @@
-//! Xilinx AXI IIC (PG090) master, standard mode, polled (fact sheet 3.2 and the write of
+//! Xilinx AXI IIC (PG090) master, standard mode, polled (i2c_probe.md 3.2 and the write of
 //! section 12), plus the probe tool's direct single-byte sequences (3.3).
 //!
 //! Only 32-bit register accesses. Every polling loop is bounded by a number of status
@@ -162,7 +162,7 @@ impl AxiIic {
         Ok(())
     }
 
-    /// Receive loop of fact sheet 3.2; `total(bytes so far)` gives the transfer length
+    /// Receive loop of i2c_probe.md 3.2; `total(bytes so far)` gives the transfer length
     /// once it is known (a block read knows it after the count byte).
     fn read_with(
         &mut self,
@@ -356,7 +356,7 @@ impl AxiIic {
         Ok(())
     }
 
-    /// Bus-busy handling before the probe sequences (fact sheet 3.3): Ok(true) when a
+    /// Bus-busy handling before the probe sequences (i2c_probe.md 3.3): Ok(true) when a
     /// soft reset was needed and cleared it, Err(BusBusy) when the bus stays busy.
     pub fn clear_busy_by_soft_reset(&mut self) -> Result<bool, I2cError> {
         if self.sr() & SR_BB == 0 {
@@ -370,7 +370,7 @@ impl AxiIic {
         }
     }
 
-    /// Single-byte probe read (fact sheet 3.3), standard or dynamic mode: Some(byte) when
+    /// Single-byte probe read (i2c_probe.md 3.3), standard or dynamic mode: Some(byte) when
     /// the device answered.
     pub fn probe_read(&mut self, addr: u8, dynamic: bool) -> Result<Option<u8>, I2cError> {
         if self.isr() & ISR_TX_ERROR != 0 {

@@ -1,4 +1,4 @@
-//! Bit-banged I2C master over the TEF1001 AXI GPIO (fact sheet 2.1-2.5).
+//! Bit-banged I2C master over the TEF1001 AXI GPIO (i2c_probe.md 2.1-2.5).
 //!
 //! GPIO_DATA bit 0 reads SDA; bits 1 (SDA release), 2 (SCL) and 3 (select the
 //! bit-banged controller) are outputs that do not read back, so every change rewrites a
@@ -22,7 +22,7 @@ pub const SDA_OUT: u32 = 0x2;
 pub const SCL_OUT: u32 = 0x4;
 pub const SELECT_BIT_BANG: u32 = 0x8;
 
-/// Delays in nanoseconds (fact sheet 2.2).
+/// Delays in nanoseconds (i2c_probe.md 2.2).
 pub mod timing {
     pub const T_RISE: u32 = 1000;
     pub const T_FALL: u32 = 300;
@@ -54,7 +54,7 @@ impl<D: Delay> std::fmt::Debug for BitBangI2c<D> {
 }
 
 impl<D: Delay> BitBangI2c<D> {
-    /// "Select controller" (fact sheet 2.1): outputs := SDA and SCL released, plus the
+    /// "Select controller" (i2c_probe.md 2.1): outputs := SDA and SCL released, plus the
     /// select bit when `select_bit_bang` (0xE: bit-banged master; 0x6: AXI IIC drives the
     /// bus with the bit-banged lines idle). Written once; the bus is assumed idle.
     pub fn new(gpio: Mmio, delay: D, select_bit_bang: bool) -> Self {
@@ -200,7 +200,7 @@ impl<D: Delay> BitBangI2c<D> {
         }
     }
 
-    // ---- plain operations of fact sheet 2.5 --------------------------------------
+    // ---- plain operations of i2c_probe.md 2.5 --------------------------------------
 
     /// Read(addr, n, stop): Err on address NACK (after a STOP).
     pub fn read_plain(&mut self, addr: u8, n: usize, stop: bool) -> Result<Vec<u8>, I2cError> {

@@ -1,9 +1,9 @@
 //! The two I2C masters of the TEF1001 designs, both implementing
 //! [`embedded_hal::i2c::I2c`] (7-bit addresses):
 //!
-//! - [`bitbang::BitBangI2c`]: the bit-banged master over the AXI GPIO (fact sheet 2), with
+//! - [`bitbang::BitBangI2c`]: the bit-banged master over the AXI GPIO (i2c_probe.md 2), with
 //!   a pluggable delay source and a bus-recovery sequence (nine clocks + STOP).
-//! - [`axi_iic::AxiIic`]: the Xilinx AXI IIC core (fact sheet 3), polled, every wait
+//! - [`axi_iic::AxiIic`]: the Xilinx AXI IIC core (i2c_probe.md 3), polled, every wait
 //!   bounded by a number of status polls.
 //!
 //! Both also implement [`crate::smbus::transfer::SmbusI2c`], the exact-wire SMBus block
@@ -52,7 +52,7 @@ impl embedded_hal::i2c::Error for I2cError {
     }
 }
 
-/// Source of the bit-banged master's delays (fact sheet 2.2).
+/// Source of the bit-banged master's delays (i2c_probe.md 2.2).
 pub trait Delay {
     /// Wait at least `ns` nanoseconds.
     fn delay_ns(&mut self, ns: u32);

@@ -1,4 +1,4 @@
-//! SMBus messages (fact sheet 2.6) over any [`embedded_hal::i2c::I2c`] bus: byte / word /
+//! SMBus messages (i2c_probe.md 2.6) over any [`embedded_hal::i2c::I2c`] bus: byte / word /
 //! block reads and writes, block-write/block-read process call, PEC generated and
 //! checked per address, PMBus PAGE_PLUS_READ; and the executor of the decoders'
 //! [`RawRead`] lists.
@@ -106,7 +106,7 @@ impl<E: embedded_hal::i2c::Error + std::fmt::Display> std::fmt::Display for Smbu
 /// Result of an SMBus message.
 pub type SmbusResult<T, E> = Result<T, SmbusFailure<E>>;
 
-/// Diagnostics kept after each message (fact sheet 2.6).
+/// Diagnostics kept after each message (i2c_probe.md 2.6).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Diagnostics {
     pub last_command: u8,

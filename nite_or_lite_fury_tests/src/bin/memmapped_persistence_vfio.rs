@@ -70,7 +70,8 @@ fn main() -> ExitCode {
         }
         out.flush()?;
         if opened.devices().is_empty() {
-            eprintln!("{}", opened.nothing_found_hint("memmapped_blkram devices"));
+            // A test that tested nothing fails (README "Exit status").
+            bail!("{}", opened.nothing_found_hint("memmapped_blkram devices"));
         } else if args.expect_persisted && lost > 0 {
             bail!("{lost} BAR(s) did not keep the previous run's contents");
         }

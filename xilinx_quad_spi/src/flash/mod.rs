@@ -212,7 +212,7 @@ impl SpiFlash {
             .map(move |i| (address >> (8 * u32::from(i))) as u8)
     }
 
-    /// Reads `buf.len()` bytes from `address` in one transaction (fact sheet 7).
+    /// Reads `buf.len()` bytes from `address` in one transaction (xilinx_quad_spi.md 7).
     pub fn read(&mut self, address: u64, buf: &mut [u8]) -> Result<(), FlashError> {
         if buf.is_empty() {
             return Err(FlashError::ZeroLengthRead);

@@ -1,4 +1,4 @@
-//! Parameter tables: SFDP (JESD216, fact sheet 6.5) and Spansion ID-CFI (6.2), and the
+//! Parameter tables: SFDP (JESD216, xilinx_quad_spi.md 6.5) and Spansion ID-CFI (6.2), and the
 //! raw parameter dump (7.1).
 
 use std::fmt::Write as _;
@@ -35,7 +35,7 @@ pub struct RawParameters {
 }
 
 impl RawParameters {
-    /// The dump of fact sheet 7.1.
+    /// The dump of xilinx_quad_spi.md 7.1.
     pub fn dump(&self) -> String {
         let mut out = String::new();
         let name = match self.kind {

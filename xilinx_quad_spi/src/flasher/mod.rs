@@ -88,12 +88,13 @@ pub fn run_flasher(
     output: &mut FlasherOutput<'_>,
 ) -> Result<(), FlasherError> {
     if request.action == FlashAction::Report {
+        // A report of nothing is still a report (README "Exit status"): say so, exit 0.
         if opened.designs.iter().all(|d| d.quad_spi.is_none()) {
-            return Err(FlasherError::NoFlash(
-                opened
-                    .devices
-                    .nothing_found_hint("FPGA design with a Quad SPI flash"),
-            ));
+            let hint = opened
+                .devices
+                .nothing_found_hint("FPGA design with a Quad SPI flash");
+            writeln!(output.diagnostics, "{hint}")?;
+            return Ok(());
         }
         return report::report_all(opened, output);
     }
