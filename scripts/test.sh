@@ -26,7 +26,9 @@ done
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-step() { printf '\n=== %s\n' "$*"; }
+# Each step line shows the seconds since the start, so a CI log tells where the time goes
+# (the whole run must stay under 30 minutes on a 2-core machine).
+step() { printf '\n=== %s (at %d s)\n' "$*" "$SECONDS"; }
 
 step "Toolchain"
 if ! command -v cargo >/dev/null 2>&1; then

@@ -47,3 +47,10 @@ pub fn run(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
         }
     }
 }
+
+/// A run that could not do its work for a reason the tool has already put in words (nothing
+/// to test, say): prints `line` on stderr and exits 1.
+pub fn fail_with_line(line: &str) -> ExitCode {
+    eprintln!("{line}");
+    ExitCode::FAILURE
+}

@@ -616,3 +616,22 @@ fn a_dma_channel_has_one_user_at_a_time_across_processes() {
     let r = run_tool_in(PARALLEL, &second, None, state.path());
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
+
+/// A fault list that does not parse is refused before any board is built: a run that
+/// believes a fault is armed when none is would pass for the wrong reason.
+#[test]
+fn an_invalid_fault_list_is_refused_with_one_line() {
+    let r = run_tool(
+        BRIDGE,
+        &["--sim", "--iterations", "1"],
+        Some("corrupt_word:c2h9x"),
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        r.stderr,
+        "error: opening devices: invalid XDMA fault specification 'corrupt_word:c2h9x' \
+         (expected <descriptor_error|stall|corrupt_word|iommu_fault>:<h2c|c2h><channel>[@<n>]) \
+         in FPGA_SIM_XDMA_FAULT\n"
+    );
+}

@@ -25,6 +25,10 @@ pub enum BoardListError {
     DuplicateLocation(PciLocation),
     #[error("empty entry in --sim board list '{0}'")]
     EmptyEntry(String),
+    /// `FPGA_SIM_XDMA_FAULT` does not parse: refused before any board is built, so a test
+    /// never runs believing a fault is armed when none is.
+    #[error("{} in {}", .0, crate::xdma::XDMA_FAULT_ENV)]
+    BadXdmaFaults(crate::xdma::FaultSpecError),
 }
 
 /// One entry of a board list.
@@ -183,6 +187,9 @@ pub fn build_boards(
     list: Option<&str>,
     options: &BoardOptions,
 ) -> Result<Vec<PlacedBoard>, BoardListError> {
+    if let Ok(text) = std::env::var(crate::xdma::XDMA_FAULT_ENV) {
+        crate::xdma::parse_fault_list(&text).map_err(BoardListError::BadXdmaFaults)?;
+    }
     let placements = match list {
         Some(text) => parse_placements(text)?,
         None => DEFAULT_DESIGNS

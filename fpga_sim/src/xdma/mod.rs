@@ -29,7 +29,9 @@ use crate::axi_stream_switch::AxiStreamSwitchModel;
 use crate::crc64_stream::Crc64StreamEngine;
 use crate::peripheral::Peripheral;
 use card_memory::CardMemory;
-pub use faults::{Direction, FaultKind, XdmaFault, XDMA_FAULT_ENV};
+pub use faults::{
+    parse_fault_list, Direction, FaultKind, FaultSpecError, XdmaFault, XDMA_FAULT_ENV,
+};
 use regs::*;
 use stream::StreamLink;
 
@@ -395,11 +397,9 @@ impl XdmaModel {
             crc64: (0..MAX_CHANNELS).map(|_| Mutex::default()).collect(),
             back_pressured: (0..MAX_CHANNELS).map(|_| AtomicBool::new(false)).collect(),
         });
-        if let Ok(text) = std::env::var(XDMA_FAULT_ENV) {
-            match faults::parse_fault_list(&text) {
-                Ok(list) => list.into_iter().for_each(|f| core.inject(f)),
-                Err(e) => eprintln!("{e}"),
-            }
+        // An invalid list was already refused by `build_boards` (BoardListError::BadXdmaFaults).
+        if let Ok(list) = std::env::var(XDMA_FAULT_ENV).map(|t| faults::parse_fault_list(&t)) {
+            list.into_iter().flatten().for_each(|f| core.inject(f));
         }
         Arc::new(Self { core })
     }

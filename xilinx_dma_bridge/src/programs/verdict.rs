@@ -65,9 +65,6 @@ where
     match verdict {
         Verdict::Pass => status,
         Verdict::Fail => ExitCode::FAILURE,
-        Verdict::NothingTested(n) => {
-            eprintln!("{}", nothing_tested_line(tool, &n));
-            ExitCode::FAILURE
-        }
+        Verdict::NothingTested(n) => cli::fail_with_line(&nothing_tested_line(tool, &n)),
     }
 }
