@@ -491,7 +491,9 @@ if [[ ${#BOARD_LIST[@]} -gt 0 ]]; then
             >"$WORK_DIR/board_server_$i.log" 2>&1 &
         SERVER_PIDS+=($!)
         # Root ports at 00:10.0 upwards; the firmware numbers their buses 1, 2, ... in that order.
-        board_args+=(-device "pcie-root-port,id=rp$i,bus=pcie.0,chassis=$((i + 1)),hotplug=off,addr=$(printf '0x%x' $((0x10 + i))).0"
+        # Gen2 x4 ports, as the boards' slots: a faster port makes the guest kernel wait for a
+        # link-active report QEMU never gives, and every board reset fails (README, testbed).
+        board_args+=(-device "pcie-root-port,id=rp$i,bus=pcie.0,chassis=$((i + 1)),hotplug=off,x-speed=5,x-width=4,addr=$(printf '0x%x' $((0x10 + i))).0"
             -device "{\"driver\":\"vfio-user-pci\",\"bus\":\"rp$i\",\"socket\":{\"type\":\"unix\",\"path\":\"$CHROOT_RUN_IN/board$i.sock\"}}")
     done
     # Each server has bound its socket (or died) before QEMU connects.

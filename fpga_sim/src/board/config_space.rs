@@ -23,6 +23,20 @@ const COMMAND: usize = 0x04;
 /// Command register bits a device implements: I/O, memory, bus master, parity error
 /// response, SERR#, INTx disable.
 const COMMAND_WRITABLE: u16 = 0x0547;
+/// PMCSR PowerState (bits 1:0): a host's vfio-pci puts an idle device into D3hot and
+/// back; with No_Soft_Reset set the board keeps its state across D3hot.
+const PMCSR_POWER_STATE: u8 = 0x03;
+
+/// The bits of the byte at `at` that a host can change.
+fn writable_bits(at: usize) -> u8 {
+    let command = COMMAND_WRITABLE.to_le_bytes();
+    match at.checked_sub(COMMAND).and_then(|i| command.get(i)) {
+        Some(m) => *m,
+        None if at == PM_CAP_OFFSET + 4 => PMCSR_POWER_STATE,
+        None => 0,
+    }
+}
+
 /// Command register: bus master enable.
 pub const COMMAND_BUS_MASTER: u16 = 0x0004;
 
@@ -135,15 +149,13 @@ impl ConfigSpace {
         Ok(())
     }
 
-    /// Writes `data` at `offset`: bytes of the command register change, every other byte
-    /// is read-only. Returns the command register after the write.
+    /// Writes `data` at `offset`: the command register and the PMCSR power state change,
+    /// every other byte is read-only. Returns the command register after the write.
     pub fn write(&mut self, offset: u64, data: &[u8]) -> Result<u16, ConfigAccessOutOfRange> {
         let range = self.range(offset, data.len())?;
-        let mask = COMMAND_WRITABLE.to_le_bytes();
         for (at, b) in range.zip(data) {
-            if let Some(m) = at.checked_sub(COMMAND).and_then(|i| mask.get(i)) {
-                self.bytes[at] = b & m;
-            }
+            let mask = writable_bits(at);
+            self.bytes[at] = (self.bytes[at] & !mask) | (b & mask);
         }
         Ok(self.command())
     }
@@ -248,7 +260,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_command_register_is_writable_and_reset_clears_it() {
+    fn only_command_and_power_state_are_writable_and_reset_clears_them() {
         let mut c = space(Design::DmaBlkram);
         let before = *c.bytes();
         assert_eq!(c.write(0x04, &[0xff, 0xff, 0xff, 0xff]).unwrap(), 0x0547);
@@ -258,6 +270,9 @@ mod tests {
         assert_eq!(c.bytes()[..4], before[..4]);
         assert_eq!(c.bytes()[0x60..0x70], before[0x60..0x70]);
         assert_eq!(c.write(0x05, &[0x01]).unwrap() & 0x0100, 0x0100);
+        // D3hot: PowerState changes, No_Soft_Reset and the other PMCSR bits stay.
+        c.write(PM_CAP_OFFSET as u64 + 4, &[0xff, 0xff]).unwrap();
+        assert_eq!(le32(&c, PM_CAP_OFFSET + 4) & 0xffff, 0x000b);
         c.reset();
         assert_eq!(c.bytes()[..], before[..]);
         assert_eq!(c.command(), 0);
