@@ -4,6 +4,7 @@
 //! - [`dma_bridge`]: `test_dma_bridge`, the ring-driver tests over channel combinations.
 //! - [`parallel_streams`]: `test_dma_bridge_parallel_streams`, every stream pair at once.
 //! - [`descriptor_credits`]: `test_dma_descriptor_credits`, raw credit-gated rings.
+//! - [`ddr3_reset`]: `ddr3_reset_control`, the DDR3 designs' MIG reset.
 //! - [`legacy_memory`]: the design walk of `test_ddr` and `time_dma_blkram`.
 //! - [`memory_addressing`]: `test_dma_bridge_memory_addressing`, card address aliasing.
 //! - [`memory_overrides`]: the card memory base/size overrides of the memory tests.
@@ -11,6 +12,7 @@
 //!   tested, and their exit status; [`channel_locks`]: one user per DMA channel.
 
 pub mod channel_locks;
+pub mod ddr3_reset;
 pub mod descriptor_credits;
 pub mod dma_bridge;
 pub mod legacy_memory;
