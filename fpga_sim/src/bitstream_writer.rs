@@ -48,6 +48,7 @@ mod cmd {
     pub const SWITCH: u32 = 0x09;
     pub const GRESTORE: u32 = 0x0A;
     pub const DESYNC: u32 = 0x0D;
+    pub const IPROG: u32 = 0x0F;
     pub const BSPI_READ: u32 = 0x12;
 }
 
@@ -132,6 +133,10 @@ pub struct BitstreamSpec {
     pub bspi: Option<u32>,
     /// Type 1 NOPs after DESYNC.
     pub trailing_nops: usize,
+    /// A golden image: the flash address of the MultiBoot image to boot next, written to
+    /// WBSTAR (instead of 0), with an IPROG command before DESYNC (UG470 MultiBoot; the
+    /// lookup is designs_after_seed.md §5).
+    pub multiboot_next: Option<u32>,
 }
 
 /// Default payload: 256 frames (~100 KiB for 7-series).
@@ -147,7 +152,14 @@ impl BitstreamSpec {
             bit_header: None,
             bspi: None,
             trailing_nops: 64,
+            multiboot_next: None,
         }
+    }
+
+    /// Makes this a golden image that reboots into the image at flash `address`.
+    pub fn with_multiboot_next(mut self, address: u32) -> Self {
+        self.multiboot_next = Some(address);
+        self
     }
 
     /// Sets the number of payload frames.
@@ -177,6 +189,14 @@ pub enum BitstreamWriterError {
     PayloadTooLarge {
         /// Words requested.
         words: usize,
+    },
+    /// The golden image reaches past the MultiBoot address.
+    #[error("golden image of {golden_bytes} bytes overlaps the MultiBoot image at 0x{address:x}")]
+    MultiBootOverlap {
+        /// Bytes of the golden bitstream.
+        golden_bytes: usize,
+        /// Where the MultiBoot image was to go.
+        address: u32,
     },
     /// A `.bit` header string is longer than its 16-bit length field allows.
     #[error(".bit header field '{field}' is {len} bytes, longer than 65534")]
@@ -327,7 +347,7 @@ fn write_packets(spec: &BitstreamSpec, family: DeviceFamily, frame_data: &[u32])
     w.command(cmd::BSPI_READ);
     w.nops(1);
     w.write(reg::TIMER, 0);
-    w.write(reg::WBSTAR, 0);
+    w.write(reg::WBSTAR, spec.multiboot_next.unwrap_or(0));
     w.command(cmd::NULL);
     w.nops(1);
     w.command(cmd::RCRC);
@@ -367,6 +387,10 @@ fn write_packets(spec: &BitstreamSpec, family: DeviceFamily, frame_data: &[u32])
     w.write(reg::CTL0, 0x0000_0501);
     w.crc_check();
     w.nops(2);
+    if spec.multiboot_next.is_some() {
+        w.command(cmd::IPROG);
+        w.nops(1);
+    }
     w.command(cmd::DESYNC);
     w.nops(spec.trailing_nops);
     w
@@ -399,6 +423,29 @@ fn bit_header(header: &BitFileHeader, len: usize) -> Result<Vec<u8>, BitstreamWr
     // Frame data is capped by the Type 2 limit (512 MiB), so the length fits 32 bits.
     out.extend_from_slice(&(len as u32).to_be_bytes());
     Ok(out)
+}
+
+/// A flash image holding a golden bitstream at address 0 that reboots (WBSTAR + IPROG)
+/// into `multiboot` at `address`, erased (0xFF) in between: raw bitstreams, `.bit`
+/// headers dropped.
+pub fn golden_and_multiboot_image(
+    golden: &BitstreamSpec,
+    multiboot: &BitstreamSpec,
+    address: u32,
+) -> Result<Vec<u8>, BitstreamWriterError> {
+    let golden = generate(&golden.clone().with_multiboot_next(address))?;
+    let next = generate(multiboot)?;
+    let mut image = golden.payload().to_vec();
+    let at = address as usize;
+    if image.len() > at {
+        return Err(BitstreamWriterError::MultiBootOverlap {
+            golden_bytes: image.len(),
+            address,
+        });
+    }
+    image.resize(at, 0xFF);
+    image.extend_from_slice(next.payload());
+    Ok(image)
 }
 
 /// Generates the bitstream described by `spec`.

@@ -179,9 +179,34 @@ impl Peripheral for AxiGpio {
     }
 }
 
-/// The DDR3 designs' MIG reset/status GPIO (one channel, bit 0 output, bits 4:1 inputs).
+/// The DDR3 designs' MIG reset/status GPIO (one channel, bit 0 output, bits 4:1 inputs;
+/// xilinx_dma_bridge.md §7.5).
+///
+/// Where the sheets are silent (chosen, so that ddr3_reset_control's history has the
+/// shape of a real recalibration and tests of it are deterministic): the clocking-wizard
+/// locked input reads 1 on every board (tied high on TEF1001/NiteFury); while reset is
+/// asserted mmcm_locked and init_cal_complete read 0 and ui_clk_sync_rst 1; after release
+/// the MIG comes back in stages counted in reads of the data register, not in time:
+/// mmcm_locked from the [`MMCM_LOCK_READS`](Self::MMCM_LOCK_READS)th read,
+/// ui_clk_sync_rst clear from the [`UI_RESET_RELEASE_READS`](Self::UI_RESET_RELEASE_READS)th
+/// and init_cal_complete from the [`CALIBRATION_READS`](Self::CALIBRATION_READS)th. A
+/// board starts calibrated.
 pub struct MigResetGpio {
-    reset_asserted: Mutex<bool>,
+    state: Mutex<MigState>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct MigState {
+    reset_asserted: bool,
+    /// Data register reads since reset was released (saturating).
+    reads_since_release: u32,
+}
+
+impl MigState {
+    const CALIBRATED: MigState = MigState {
+        reset_asserted: false,
+        reads_since_release: u32::MAX,
+    };
 }
 
 impl MigResetGpio {
@@ -189,18 +214,38 @@ impl MigResetGpio {
     const MMCM_LOCKED: u32 = 1 << 2;
     const INIT_CAL_COMPLETE: u32 = 1 << 3;
     const UI_CLK_SYNC_RST: u32 = 1 << 4;
+    pub const MMCM_LOCK_READS: u32 = 4;
+    pub const UI_RESET_RELEASE_READS: u32 = 8;
+    pub const CALIBRATION_READS: u32 = 32;
 
     pub fn new() -> Arc<Self> {
         Arc::new(Self {
-            reset_asserted: Mutex::new(false),
+            state: Mutex::new(MigState::CALIBRATED),
         })
     }
 
-    fn asserted(&self) -> bool {
-        *self
-            .reset_asserted
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, MigState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn data(&self) -> u32 {
+        let mut s = self.lock();
+        if s.reset_asserted {
+            return 1 | Self::LOCKED | Self::UI_CLK_SYNC_RST;
+        }
+        s.reads_since_release = s.reads_since_release.saturating_add(1);
+        let n = s.reads_since_release;
+        let mut v = Self::LOCKED;
+        if n >= Self::MMCM_LOCK_READS {
+            v |= Self::MMCM_LOCKED;
+        }
+        if n < Self::UI_RESET_RELEASE_READS {
+            v |= Self::UI_CLK_SYNC_RST;
+        }
+        if n >= Self::CALIBRATION_READS {
+            v |= Self::INIT_CAL_COMPLETE;
+        }
+        v
     }
 }
 
@@ -210,10 +255,7 @@ impl Peripheral for MigResetGpio {
             return 0;
         }
         match offset & 0x1ff {
-            // The clocking wizard's locked input is tied high; the MIG recalibrates at once
-            // when reset is released (no modelled calibration time).
-            0x000 if self.asserted() => u64::from(1 | Self::LOCKED | Self::UI_CLK_SYNC_RST),
-            0x000 => u64::from(Self::LOCKED | Self::MMCM_LOCKED | Self::INIT_CAL_COMPLETE),
+            0x000 => u64::from(self.data()),
             0x004 => 0x1e,
             _ => 0,
         }
@@ -221,18 +263,17 @@ impl Peripheral for MigResetGpio {
 
     fn write(&self, offset: u64, width: AccessWidth, value: u64) {
         if width == AccessWidth::U32 && offset & 0x1ff == 0 {
-            *self
-                .reset_asserted
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()) = value & 1 != 0;
+            let mut s = self.lock();
+            let assert = value & 1 != 0;
+            if s.reset_asserted && !assert {
+                s.reads_since_release = 0;
+            }
+            s.reset_asserted = assert;
         }
     }
 
     fn reset(&self) {
-        *self
-            .reset_asserted
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = false;
+        *self.lock() = MigState::CALIBRATED;
     }
 }
 
@@ -267,12 +308,20 @@ mod tests {
     }
 
     #[test]
-    fn mig_reset_gpio_reports_calibration() {
+    fn mig_reset_gpio_recalibrates_in_stages_after_release() {
         let m = PeripheralSpace::mmio(MigResetGpio::new(), 0x1000);
-        assert_eq!(m.read32(0), 0b1110);
+        assert_eq!(m.read32(0), 0b01110, "starts calibrated");
         m.write32(0, 1);
         assert_eq!(m.read32(0), 0b10011);
         m.write32(0, 0);
-        assert_eq!(m.read32(0), 0b1110);
+        let samples: Vec<u32> = (0..MigResetGpio::CALIBRATION_READS)
+            .map(|_| m.read32(0))
+            .collect();
+        assert_eq!(samples[0], 0b10010, "locked, MIG still in reset");
+        assert_eq!(samples[3], 0b10110, "mmcm locked on the 4th read");
+        assert_eq!(samples[7], 0b00110, "ui_clk_sync_rst released on the 8th");
+        assert_eq!(samples[30], 0b00110);
+        assert_eq!(samples[31], 0b01110, "calibrated on the 32nd");
+        assert_eq!(m.read32(0), 0b01110);
     }
 }

@@ -25,7 +25,16 @@ impl DmaDesign<'_> {
         if self.bridge.is_stream() {
             ChannelInterface::Stream
         } else {
-            ChannelInterface::memory(self.bridge.memory_size)
+            self.memory_interface(self.bridge.memory_size)
+        }
+    }
+
+    /// Memory mapped over `card_memory_size` bytes from the design's (possibly
+    /// overridden) card memory base address: card offsets stay relative to the base.
+    pub fn memory_interface(&self, card_memory_size: u64) -> ChannelInterface {
+        ChannelInterface::MemoryMapped {
+            card_memory_size,
+            card_memory_base: self.bridge.memory_base_address,
         }
     }
 
@@ -52,14 +61,16 @@ impl DmaDesign<'_> {
         )
     }
 
-    /// `Testing <name> design[ version 0x<v>] with AXI stream|memory size 0x<size>`.
+    /// `Testing <name> design[ version 0x<v>] with AXI stream|memory base address
+    /// 0x<base> size 0x<size>` (designs_after_seed.md §4.1).
     pub fn testing_header(&self) -> String {
         if self.bridge.is_stream() {
             format!("Testing {} with AXI stream", self.name_and_version())
         } else {
             format!(
-                "Testing {} with memory size 0x{:x}",
+                "Testing {} with memory base address 0x{:x} size 0x{:x}",
                 self.name_and_version(),
+                self.bridge.memory_base_address,
                 self.bridge.memory_size
             )
         }

@@ -19,6 +19,17 @@ pub fn c_int_parser(option: &'static str) -> impl Fn(&str) -> Result<u64, String
     move |s: &str| parse_c_int(s).ok_or_else(|| format!("Invalid {option} {s}"))
 }
 
+/// A clap value parser for an unsigned decimal value (digits only), with
+/// `Invalid <option> <arg>`.
+pub fn decimal_parser(option: &'static str) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |s: &str| {
+        Some(s)
+            .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| format!("Invalid {option} {s}"))
+    }
+}
+
 /// A clap value parser for a `%i` pair.
 pub fn c_int_pair_parser(
     option: &'static str,

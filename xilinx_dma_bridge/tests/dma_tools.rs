@@ -68,7 +68,7 @@ fn golden_lines_of_test_dma_bridge() {
         .expect("header");
     assert_eq!(
         lines[i],
-        "Testing TEF1001_dma_ddr3 design with memory size 0x200000000"
+        "Testing TEF1001_dma_ddr3 design with memory base address 0x0 size 0x200000000"
     );
     assert!(lines[i + 1].starts_with("PCI device ") && lines[i + 1].contains(" IOMMU group "));
     assert_eq!(lines[i + 2], "");
@@ -104,7 +104,7 @@ fn golden_lines_of_test_dma_bridge() {
     assert!(out.contains("\nTesting streams with variable size buffers:\n  H2C mapping size 0x40000 max transfer length 0x10000 channel ID 0\n  C2H mapping size 0x40000 max transfer length 0x8000 channel ID 1\n"));
     let (out, _) = bridge("Nitefury_Project-0", &[], None);
     assert!(
-        out.contains("Testing Nitefury Project-0 design version 0x2 with memory size 0x40000000\n"),
+        out.contains("Testing Nitefury Project-0 design version 0x2 with memory base address 0x0 size 0x40000000\n"),
         "{out}"
     );
 }

@@ -370,3 +370,72 @@ fn no_flash_is_one_line_exit_0_for_the_report_and_1_for_an_action() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!dump.exists());
 }
+
+#[test]
+fn a_golden_image_is_followed_by_the_multiboot_image_it_names() {
+    let sim = Sim::new();
+    let golden = generate(
+        &BitstreamSpec::new(IDCODE_7A200T)
+            .with_frames(40)
+            .with_multiboot_next(0x40_0000),
+    )
+    .unwrap();
+    let next = generate(
+        &BitstreamSpec::new(IDCODE_7A200T)
+            .with_frames(300)
+            .with_usr_access(0x09B2_C8B8),
+    )
+    .unwrap();
+    let (golden_bin, next_bin) = (sim.path("golden.bin"), sim.path("next.bin"));
+    std::fs::write(&golden_bin, golden.payload()).unwrap();
+    std::fs::write(&next_bin, next.payload()).unwrap();
+    let g = golden_bin.to_str().unwrap();
+    let n = next_bin.to_str().unwrap();
+    ok(&sim.run(&["--sim", "-d", NITEFURY, "--program", g, "--yes"]));
+    ok(&sim.run(&[
+        "--sim",
+        "-d",
+        NITEFURY,
+        "--program",
+        n,
+        "--offset",
+        "0x400000",
+        "--yes",
+    ]));
+    let out = ok(&sim.run(&["--sim", "-d", NITEFURY]));
+    let reports: Vec<&str> = out
+        .split("\n\nAbove bitstream appears to be golden image. Looking for following multiboot image at offset 0x400000\n")
+        .collect();
+    assert_eq!(reports.len(), 2, "{out}");
+    assert!(
+        reports[0].contains("\nRead 32768 bytes from SPI flash starting at address 0\n"),
+        "{out}"
+    );
+    assert!(
+        reports[0].contains("  Type 1 packet opcode write register WBSTAR words 00400000\n"),
+        "{out}"
+    );
+    assert!(
+        reports[0].contains(" register CMD command IPROG\n"),
+        "{out}"
+    );
+    assert!(
+        reports[1].starts_with(&format!(
+            "Successfully parsed bitstream of length {} bytes with {} configuration packets\n\
+             Read 131072 bytes from SPI flash starting at address 4194304\n\
+             Sync word at byte index 0x{:X}\n",
+            next.payload().len(),
+            next.packet_count,
+            next.sync_index
+        )),
+        "{out}"
+    );
+    assert!(
+        reports[1].contains("AXSS 09B2C8B8 - 01/03/2025 12:34:56"),
+        "{out}"
+    );
+    assert!(!reports[1].contains("golden image"), "{out}");
+    // A single image (the board's own) gets no lookup.
+    let out = ok(&sim.run(&["--sim", "-d", TEF1001]));
+    assert!(!out.contains("golden image"), "{out}");
+}

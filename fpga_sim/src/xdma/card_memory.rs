@@ -1,5 +1,10 @@
 //! Card memory (DDR or block RAM) of a memory-mapped design, allocated lazily in chunks so
 //! that an 8 GiB board only costs the memory a test actually touches.
+//!
+//! A memory may be given undecoded address bits ([`CARD_MEMORY_UNDECODED_BITS_ENV`]): an
+//! address with such a bit set reaches the same cell as the address without it, like the
+//! U200 memory found to be half its size (designs_after_seed.md §4.5), so tests of address
+//! aliasing have something to find.
 
 use std::sync::Mutex;
 
@@ -9,18 +14,46 @@ pub const CHUNK: u64 = 1 << 20;
 /// Zeros for reading chunks that were never written.
 static ZEROS: [u8; CHUNK as usize] = [0; CHUNK as usize];
 
+/// Environment variable read when an XDMA model is created: a mask (hex with `0x`, or
+/// decimal) of card memory address bits the memory does not decode. Bits below [`CHUNK`]
+/// are ignored.
+pub const CARD_MEMORY_UNDECODED_BITS_ENV: &str = "FPGA_SIM_CARD_MEMORY_UNDECODED_BITS";
+
 pub struct CardMemory {
     size: u64,
+    /// Address bits not decoded (whole chunks only).
+    undecoded: u64,
     chunks: Vec<Mutex<Option<Box<[u8]>>>>,
 }
 
 impl CardMemory {
     pub fn new(size: u64) -> Self {
+        Self::with_undecoded_bits(size, 0)
+    }
+
+    /// A memory where the address bits in `undecoded` (above the chunk size) are ignored.
+    pub fn with_undecoded_bits(size: u64, undecoded: u64) -> Self {
         let n = size.div_ceil(CHUNK) as usize;
         Self {
             size,
+            undecoded: undecoded & !(CHUNK - 1),
             chunks: (0..n).map(|_| Mutex::new(None)).collect(),
         }
+    }
+
+    /// The undecoded address bits named by [`CARD_MEMORY_UNDECODED_BITS_ENV`] (0 if unset
+    /// or unparsable).
+    pub fn undecoded_bits_from_env() -> u64 {
+        std::env::var(CARD_MEMORY_UNDECODED_BITS_ENV)
+            .ok()
+            .and_then(|v| {
+                let v = v.trim();
+                match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+                    Some(hex) => u64::from_str_radix(hex, 16).ok(),
+                    None => v.parse().ok(),
+                }
+            })
+            .unwrap_or(0)
     }
 
     pub fn size(&self) -> u64 {
@@ -40,11 +73,12 @@ impl CardMemory {
     fn pieces(&self, addr: u64, len: u64) -> impl Iterator<Item = (usize, usize, usize, u64)> {
         let end = addr + len;
         let mut at = addr;
+        let undecoded = self.undecoded;
         std::iter::from_fn(move || {
             if at >= end {
                 return None;
             }
-            let index = (at / CHUNK) as usize;
+            let index = ((at & !undecoded) / CHUNK) as usize;
             let off = (at % CHUNK) as usize;
             let n = (CHUNK - at % CHUNK).min(end - at) as usize;
             let piece = (index, off, n, at - addr);
@@ -128,6 +162,24 @@ mod tests {
         assert!(back[3000..].iter().all(|&b| b == 0));
         assert!(m.contains(0, 8 << 30));
         assert!(!m.contains(1, 8 << 30));
+    }
+
+    #[test]
+    fn an_undecoded_address_bit_aliases_the_upper_half() {
+        let m = CardMemory::with_undecoded_bits(0x4000_0000, 0x2000_0000);
+        m.write_with::<()>(0x2000_0010, 4, |d, _| {
+            d.copy_from_slice(&[9, 8, 7, 6]);
+            Ok(())
+        })
+        .unwrap();
+        let mut back = [0u8; 4];
+        m.read_with::<()>(0x10, 4, |src, done| {
+            back[done as usize..done as usize + src.len()].copy_from_slice(src);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(back, [9, 8, 7, 6]);
+        assert_eq!(m.allocated_bytes(), CHUNK);
     }
 
     #[test]

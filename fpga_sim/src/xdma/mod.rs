@@ -390,8 +390,12 @@ impl XdmaModel {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
             port: RwLock::new(None),
-            card: (!config.stream && config.card_memory_bytes > 0)
-                .then(|| CardMemory::new(config.card_memory_bytes)),
+            card: (!config.stream && config.card_memory_bytes > 0).then(|| {
+                CardMemory::with_undecoded_bits(
+                    config.card_memory_bytes,
+                    CardMemory::undecoded_bits_from_env(),
+                )
+            }),
             links: (0..MAX_CHANNELS).map(|_| StreamLink::default()).collect(),
             switch: OnceLock::new(),
             crc64: (0..MAX_CHANNELS).map(|_| Mutex::default()).collect(),

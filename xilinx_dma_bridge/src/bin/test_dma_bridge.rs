@@ -15,7 +15,7 @@ use xilinx_dma_bridge::progress::TerminalProgress;
 #[command(
     name = "test_dma_bridge",
     about = "Test Xilinx DMA/Bridge Subsystem for PCI Express",
-    after_help = "Test names: memory_fixed_buffers, stream_fixed_buffers, stream_fixed_buffers_c2h_continuous, memory_variable_transfers, stream_variable_transfers"
+    after_help = "Test names: memory_fixed_buffers, stream_fixed_buffers, stream_fixed_buffers_c2h_continuous, memory_variable_transfers, stream_variable_transfers, memory_host_chunks"
 )]
 struct Args {
     #[command(flatten)]

@@ -4,14 +4,20 @@
 //! - [`dma_bridge`]: `test_dma_bridge`, the ring-driver tests over channel combinations.
 //! - [`parallel_streams`]: `test_dma_bridge_parallel_streams`, every stream pair at once.
 //! - [`descriptor_credits`]: `test_dma_descriptor_credits`, raw credit-gated rings.
+//! - [`ddr3_reset`]: `ddr3_reset_control`, the DDR3 designs' MIG reset.
 //! - [`legacy_memory`]: the design walk of `test_ddr` and `time_dma_blkram`.
+//! - [`memory_addressing`]: `test_dma_bridge_memory_addressing`, card address aliasing.
+//! - [`memory_overrides`]: the card memory base/size overrides of the memory tests.
 //! - [`opening`]: opening and identifying the devices; [`verdict`]: PASS, FAIL, nothing
 //!   tested, and their exit status; [`channel_locks`]: one user per DMA channel.
 
 pub mod channel_locks;
+pub mod ddr3_reset;
 pub mod descriptor_credits;
 pub mod dma_bridge;
 pub mod legacy_memory;
+pub mod memory_addressing;
+pub mod memory_overrides;
 pub mod opening;
 pub mod parallel_streams;
 pub mod verdict;

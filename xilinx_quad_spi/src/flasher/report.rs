@@ -3,7 +3,7 @@
 use identify_design::OpenedDesigns;
 
 use super::{finish_locked, lock_flash, open_flash, FlasherError, FlasherOutput};
-use crate::bitstream::parse_flash;
+use crate::bitstream::{golden_image_line, multiboot_address, parse_flash};
 
 /// Reports every design with a Quad SPI block, each under its flash lock; fails at the
 /// end if any flash could not be initialised.
@@ -33,19 +33,32 @@ pub(super) fn report_all(
             };
             write!(out, "{}", flash.info().identification_lines())?;
             let size = flash.info().size_bytes;
-            let mut read_errors = Vec::new();
-            let parse = parse_flash(0, size, |address, buf: &mut [u8]| {
-                let r = flash.read(address, buf);
-                if let Err(e) = &r {
-                    read_errors.push(e.to_string());
+            let mut start = 0;
+            // The image at 0, then, after a golden image, the MultiBoot image it names
+            // (designs_after_seed.md §5; looked up once, not followed further).
+            for lookup in 0..2 {
+                let mut read_errors = Vec::new();
+                let parse = parse_flash(start, size, |address, buf: &mut [u8]| {
+                    let r = flash.read(address, buf);
+                    if let Err(e) = &r {
+                        read_errors.push(e.to_string());
+                    }
+                    r
+                });
+                // The original prints a read failure where it happens, before the report.
+                for e in read_errors {
+                    writeln!(out, "{e}")?;
                 }
-                r
-            });
-            // The original prints a read failure where it happens, before the report.
-            for e in read_errors {
-                writeln!(out, "{e}")?;
+                write!(out, "{}", parse.report())?;
+                match multiboot_address(&parse.parsed).filter(|_| lookup == 0) {
+                    Some(next) => {
+                        writeln!(out)?;
+                        writeln!(out, "{}", golden_image_line(next))?;
+                        start = next;
+                    }
+                    None => break,
+                }
             }
-            write!(out, "{}", parse.report())?;
             out.flush()?;
             Ok(true)
         })();

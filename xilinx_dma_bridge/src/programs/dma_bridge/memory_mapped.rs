@@ -123,12 +123,7 @@ pub fn variable_transfers(
     let config = |direction, id, n: u64| ChannelConfig {
         num_descriptors: n as u32,
         timeout: options.timeout.duration(),
-        ..ChannelConfig::new(
-            direction,
-            id,
-            crate::ChannelInterface::memory(mem),
-            d.bridge.bar,
-        )
+        ..ChannelConfig::new(direction, id, d.memory_interface(mem), d.bridge.bar)
     };
     let pair = match ChannelPair::open(
         d,

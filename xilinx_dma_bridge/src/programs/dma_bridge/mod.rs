@@ -5,10 +5,12 @@
 //! - [`options`]: the options and their checks.
 //! - [`channel_pair`]: mappings, channel pair and timed iterations every test shares.
 //! - [`memory_mapped`]: the fixed-buffer and variable-transfer tests of card memory.
+//! - [`host_chunks`]: `memory_host_chunks`, the whole card through a smaller host buffer.
 //! - [`stream_fixed`], [`stream_variable`]: the looped-back stream tests.
 //! - [`outcome`]: a test's outcome and its report.
 
 pub mod channel_pair;
+pub mod host_chunks;
 pub mod memory_mapped;
 pub mod options;
 pub mod outcome;
@@ -48,7 +50,10 @@ pub fn run(
         }
     };
     let opened = open_designs(device, options.a32)?;
-    let designs = dma_designs(&opened);
+    let mut designs = dma_designs(&opened);
+    for d in &mut designs {
+        options.memory_overrides().apply(&mut d.bridge, out)?;
+    }
     // Plan every design's channel combinations first, so that all the channels the run
     // will use are locked before any test starts.
     let mut plans: Vec<(&DmaDesign, Option<ChannelCombinations>)> = Vec::new();
@@ -121,6 +126,9 @@ pub fn run(
                     }
                     TestName::StreamVariableTransfers => {
                         stream_variable::variable_transfers(options, d, h, c, out, p)?
+                    }
+                    TestName::MemoryHostChunks => {
+                        host_chunks::host_chunks(options, d, h, c, out, p)?
                     }
                 };
                 overall &= outcome.report(out)?;

@@ -2,7 +2,8 @@
 
 use xdma_registers::descriptor::MAX_LENGTH_FIELD;
 
-use crate::options::{c_int_pair_parser, c_int_parser, TimeoutArgs};
+use crate::options::{c_int_pair_parser, c_int_parser, decimal_parser, TimeoutArgs};
+use crate::programs::memory_overrides::MemoryOverrides;
 
 /// The tests, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,15 +13,17 @@ pub enum TestName {
     StreamFixedBuffersC2hContinuous,
     MemoryVariableTransfers,
     StreamVariableTransfers,
+    MemoryHostChunks,
 }
 
 impl TestName {
-    pub const ALL: [TestName; 5] = [
+    pub const ALL: [TestName; 6] = [
         TestName::MemoryFixedBuffers,
         TestName::StreamFixedBuffers,
         TestName::StreamFixedBuffersC2hContinuous,
         TestName::MemoryVariableTransfers,
         TestName::StreamVariableTransfers,
+        TestName::MemoryHostChunks,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -30,6 +33,7 @@ impl TestName {
             TestName::StreamFixedBuffersC2hContinuous => "stream_fixed_buffers_c2h_continuous",
             TestName::MemoryVariableTransfers => "memory_variable_transfers",
             TestName::StreamVariableTransfers => "stream_variable_transfers",
+            TestName::MemoryHostChunks => "memory_host_chunks",
         }
     }
 
@@ -86,7 +90,23 @@ pub struct DmaBridgeOptions {
           default_value = "16", value_parser = c_int_parser("stream_axi_width_bytes"))]
     pub stream_axi_width_bytes: u64,
 
-    /// Comma-separated tests to run (default all five).
+    /// Host buffer of memory_host_chunks = card memory / this divisor (decimal, at least 1).
+    #[arg(long = "host-buffer-divisor", alias = "host_buffer_divisor", value_name = "DIVISOR",
+          default_value = "4", value_parser = decimal_parser("host_buffer_divisor"))]
+    pub host_buffer_divisor: u64,
+
+    /// Overrides the AXI base address of every memory-mapped design's card memory, to test
+    /// less of it or to investigate accessing non-existent memory.
+    #[arg(long = "dma-bridge-memory-base-address", alias = "dma_bridge_memory_base_address",
+          value_name = "ADDRESS", value_parser = c_int_parser("dma_bridge_memory_base_address"))]
+    pub dma_bridge_memory_base_address: Option<u64>,
+
+    /// Overrides the card memory size of every memory-mapped design (non-zero).
+    #[arg(long = "dma-bridge-memory-size-bytes", alias = "dma_bridge_memory_size_bytes",
+          value_name = "SIZE", value_parser = c_int_parser("dma_bridge_memory_size_bytes"))]
+    pub dma_bridge_memory_size_bytes: Option<u64>,
+
+    /// Comma-separated tests to run (default all six).
     #[arg(long = "enabled-tests", alias = "enabled_tests", value_name = "NAMES")]
     pub enabled_tests: Option<String>,
 
@@ -104,6 +124,14 @@ pub struct DmaBridgeOptions {
 }
 
 impl DmaBridgeOptions {
+    /// The card memory overrides every memory-mapped design gets.
+    pub fn memory_overrides(&self) -> MemoryOverrides {
+        MemoryOverrides {
+            base_address: self.dma_bridge_memory_base_address,
+            size_bytes: self.dma_bridge_memory_size_bytes,
+        }
+    }
+
     /// Checks the values; the enabled tests in run order, or the line saying what is
     /// wrong (the original's messages where it had one).
     pub fn checked_tests(&self) -> Result<Vec<TestName>, String> {
@@ -135,6 +163,12 @@ impl DmaBridgeOptions {
             return Err(format!(
                 "Invalid card_memory_limit {l} (must be at least one word, 4)"
             ));
+        }
+        if self.host_buffer_divisor == 0 {
+            return Err("Invalid host_buffer_divisor 0".into());
+        }
+        if self.dma_bridge_memory_size_bytes == Some(0) {
+            return Err("Invalid dma_bridge_memory_size_bytes 0".into());
         }
         if self.iterations == Some(0) {
             return Err("Invalid iterations 0 (nothing would be tested)".into());
