@@ -9,7 +9,8 @@
 //! - [`single_transfer`]: the 2023 linear-chain driver used by the older tools.
 //! - [`pattern`]: the LCG test pattern; [`options`]: C `%i` style numeric options and
 //!   checked durations.
-//! - [`designs`]: the identified designs that have a DMA bridge, stream pairing.
+//! - [`designs`]: the identified designs that have a DMA bridge; [`stream_routing`]: the
+//!   stream pairs from the AXI4-Stream Switch routing.
 //! - [`legacy_test`]: the 2023 memory test of `test_ddr` and `time_dma_blkram`.
 //! - [`progress`]: the progress observer of the long memory tests; [`poll_watchdog`]: the
 //!   bound on every polling loop.
@@ -27,6 +28,7 @@ pub mod programs;
 pub mod progress;
 pub mod ring;
 pub mod single_transfer;
+pub mod stream_routing;
 
 pub use channel_error::{ChannelError, ChannelFailure};
 pub use mapping::SubAllocator;

@@ -28,6 +28,12 @@ pub enum ToolError {
     ChannelLock(#[from] vfio_access::peripheral_lock::PeripheralLockError),
     #[error("writing the report")]
     Output(#[from] std::io::Error),
+    /// A `--device_routing` value is malformed (designs_after_seed.md §2.6).
+    #[error(transparent)]
+    DeviceRouting(#[from] xilinx_axi_stream_switch::DeviceRoutingError),
+    /// The AXI4-Stream Switch could not be configured.
+    #[error(transparent)]
+    Routing(crate::stream_routing::StreamRoutingError),
     #[error("worker thread panicked")]
     WorkerPanicked,
 }

@@ -86,6 +86,13 @@ pub struct DmaBridgeOptions {
           default_value = "16", value_parser = c_int_parser("stream_axi_width_bytes"))]
     pub stream_axi_width_bytes: u64,
 
+    /// `<domain>:<bus>:<dev>.<func>[,<master_port>:<slave_port>]...`: AXI4-Stream Switch
+    /// routing for a device (domain decimal); unspecified master ports are left disabled.
+    /// May be used more than once; does not restrict the devices opened
+    /// (designs_after_seed.md §2.6).
+    #[arg(long = "device_routing", alias = "device-routing", value_name = "SPEC")]
+    pub device_routing: Vec<String>,
+
     /// Comma-separated tests to run (default all five).
     #[arg(long = "enabled-tests", alias = "enabled_tests", value_name = "NAMES")]
     pub enabled_tests: Option<String>,
