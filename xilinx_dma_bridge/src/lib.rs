@@ -7,6 +7,7 @@
 //!   first-failure record.
 //! - [`mapping`]: sub-allocation of rings/writebacks from a DMA mapping.
 //! - [`single_transfer`]: the 2023 linear-chain driver used by the older tools.
+//! - [`crc64`]: the CRC64 stream designs' result and 64-bit test sequence.
 //! - [`pattern`]: the LCG test pattern; [`options`]: C `%i` style numeric options and
 //!   checked durations.
 //! - [`designs`]: the identified designs that have a DMA bridge; [`stream_routing`]: the
@@ -18,6 +19,7 @@
 //!   they write to a writer the binary gives them. Nothing else here prints.
 
 pub mod channel_error;
+pub mod crc64;
 pub mod designs;
 pub mod legacy_test;
 pub mod mapping;
