@@ -4,6 +4,8 @@
 //! - [`dma_bridge`]: `test_dma_bridge`, the ring-driver tests over channel combinations.
 //! - [`parallel_streams`]: `test_dma_bridge_parallel_streams`, every stream pair at once.
 //! - [`descriptor_credits`]: `test_dma_descriptor_credits`, raw credit-gated rings.
+//! - [`independent_streams`]: `test_dma_bridge_independent_streams`, every H2C and C2H
+//!   stream at once, each on its own.
 //! - [`legacy_memory`]: the design walk of `test_ddr` and `time_dma_blkram`.
 //! - [`opening`]: opening and identifying the devices; [`verdict`]: PASS, FAIL, nothing
 //!   tested, and their exit status; [`channel_locks`]: one user per DMA channel.
@@ -11,6 +13,7 @@
 pub mod channel_locks;
 pub mod descriptor_credits;
 pub mod dma_bridge;
+pub mod independent_streams;
 pub mod legacy_memory;
 pub mod opening;
 pub mod parallel_streams;
