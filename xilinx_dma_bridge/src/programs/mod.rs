@@ -2,6 +2,8 @@
 //! calls one of these with the writer its report goes to.
 //!
 //! - [`dma_bridge`]: `test_dma_bridge`, the ring-driver tests over channel combinations.
+//! - [`crc64_stream_latency`]: `crc64_stream_latency`, round trips through the CRC64
+//!   engine.
 //! - [`parallel_streams`]: `test_dma_bridge_parallel_streams`, every stream pair at once.
 //! - [`descriptor_credits`]: `test_dma_descriptor_credits`, raw credit-gated rings.
 //! - [`independent_streams`]: `test_dma_bridge_independent_streams`, every H2C and C2H
@@ -11,6 +13,7 @@
 //!   tested, and their exit status; [`channel_locks`]: one user per DMA channel.
 
 pub mod channel_locks;
+pub mod crc64_stream_latency;
 pub mod descriptor_credits;
 pub mod dma_bridge;
 pub mod independent_streams;
