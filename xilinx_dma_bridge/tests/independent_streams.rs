@@ -217,3 +217,71 @@ fn a_stalled_stream_fails_the_run() {
     );
     assert!(r.stdout.ends_with("\n\nOverall FAIL\n"), "{}", r.stdout);
 }
+
+#[test]
+fn one_container_for_mappings_fails_the_other_groups_when_isolated() {
+    let boards = "TEF1001_dma_stream_fixed_data,NiteFury_dma_stream_fixed_data";
+    let r = run(boards, &["--use_one_container_for_mappings"], None);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let r = run(
+        boards,
+        &[
+            "--use_one_container_for_mappings",
+            "--isolate_iommu_groups",
+            "--timeout-seconds",
+            "3",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("  0000:30:00.0 H2C channel 0 No completed transfers\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout
+            .contains("  0000:15:00.0 H2C channel 0 No completed"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("  0000:30:00.0 ")
+            && l.contains(" failure : Timeout: channel_status=0x80010 ")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.ends_with("\n\nOverall FAIL\n"), "{}", r.stdout);
+}
+
+#[test]
+fn parallel_streams_on_crc64_fails_its_data_check() {
+    // designs_after_seed.md §1.4: pairs H2C n -> C2H n, and the C2H data is a CRC.
+    let r = run_tool(
+        env!("CARGO_BIN_EXE_test_dma_bridge_parallel_streams"),
+        &[
+            "--sim=TEF1001_dma_stream_crc64",
+            "--duration",
+            "0",
+            "--stream_mapping_size",
+            "0x40000",
+            "--timeout-seconds",
+            "3",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("IOMMU group 41 H2C channel 0 C2H channel 0\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  0000:15:00.0 C2H channel 0 failure : "),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.ends_with("\nOverall FAIL\n"), "{}", r.stdout);
+}
