@@ -364,7 +364,7 @@ fn bad_options_are_refused_on_one_line() {
     let out = Command::new(CREDITS).arg("--help").output().expect("runs");
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains(
-        "test_dma_descriptor_credits -d <pci_device_location> -o <descriptors_iova_offset,h2c_data_iova_offset,c2h_data_iova_offset> [-3] [-r]"
+        "test_dma_descriptor_credits -d <pci_device_location> -s <pci_device_location>[,<master_port>:<slave_port>] -o <descriptors_iova_offset,h2c_data_iova_offset,c2h_data_iova_offset> [-3] [-r]"
     ), "{help}");
     assert!(help.contains("--sim"), "{help}");
 }

@@ -108,11 +108,8 @@ fn a_stalled_stream_times_out() {
         ["1 C2H channel 0", "1 C2H channel 1"]
     );
     assert!(r.stdout.contains("TEST PASS"), "{}", r.stdout);
-    assert!(
-        r.stdout.contains("TEST FAIL:\n  H2C failure : Timeout: "),
-        "{}",
-        r.stdout
-    );
+    // C2H 1 never receives anything (H2C 1 may or may not time out first as well).
+    assert!(r.stdout.contains("\nTEST FAIL:\n"), "{}", r.stdout);
     assert!(r.stdout.contains("  C2H failure : Timeout: channel_status=0x1 (busy) num_descriptors_started=16 num_completed_descriptors=0 "), "{}", r.stdout);
     assert!(r.stdout.ends_with("\nOverall FAIL\n"), "{}", r.stdout);
 }
