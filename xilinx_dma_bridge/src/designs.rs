@@ -1,5 +1,5 @@
-//! The identified designs that have a DMA bridge, as the DMA tools walk them, and how
-//! their stream channels are looped back.
+//! The identified designs that have a DMA bridge, as the DMA tools walk them. Their stream
+//! pairs come from the routing (`stream_routing`).
 
 use identify_design::{DmaBridge, IdentifiedDesign, OpenedDesigns};
 use vfio_access::Device;
@@ -89,17 +89,4 @@ pub fn dma_designs(opened: &OpenedDesigns) -> Vec<DmaDesign<'_>> {
             })
         })
         .collect()
-}
-
-/// The C2H channel a stream test pairs with H2C channel `h2c` (cross-wired loopback,
-/// xilinx_dma_bridge.md §1: 0 -> 1, 1 -> 0): `h - 1` for odd `h`, else
-/// `(h + 1) mod num_c2h`.
-pub fn stream_partner(h2c: u8, num_c2h: usize) -> u8 {
-    if h2c % 2 == 1 {
-        h2c - 1
-    } else if num_c2h == 0 {
-        0
-    } else {
-        ((usize::from(h2c) + 1) % num_c2h) as u8
-    }
 }

@@ -7,9 +7,11 @@
 //!   first-failure record.
 //! - [`mapping`]: sub-allocation of rings/writebacks from a DMA mapping.
 //! - [`single_transfer`]: the 2023 linear-chain driver used by the older tools.
+//! - [`crc64`]: the CRC64 stream designs' result and 64-bit test sequence.
 //! - [`pattern`]: the LCG test pattern; [`options`]: C `%i` style numeric options and
 //!   checked durations.
-//! - [`designs`]: the identified designs that have a DMA bridge, stream pairing.
+//! - [`designs`]: the identified designs that have a DMA bridge; [`stream_routing`]: the
+//!   stream pairs from the AXI4-Stream Switch routing.
 //! - [`legacy_test`]: the 2023 memory test of `test_ddr` and `time_dma_blkram`.
 //! - [`progress`]: the progress observer of the long memory tests; [`poll_watchdog`]: the
 //!   bound on every polling loop.
@@ -17,6 +19,7 @@
 //!   they write to a writer the binary gives them. Nothing else here prints.
 
 pub mod channel_error;
+pub mod crc64;
 pub mod designs;
 pub mod legacy_test;
 pub mod mapping;
@@ -27,6 +30,7 @@ pub mod programs;
 pub mod progress;
 pub mod ring;
 pub mod single_transfer;
+pub mod stream_routing;
 
 pub use channel_error::{ChannelError, ChannelFailure};
 pub use mapping::SubAllocator;

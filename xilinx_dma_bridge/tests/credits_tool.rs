@@ -66,7 +66,7 @@ fn golden_lines_memory_mapped_with_reset_test() {
     assert_eq!(
         &lines[i..],
         [
-            "Testing DMA bridge bar 2 memory size 0x40000000",
+            "Testing DMA bridge bar 2 memory base offset 0x0 size 0x40000000",
             "After VFIO open:",
             "  control 00000000  status 00000000  credits 0000  addr 0000000000000000",
             "After setting values:",
@@ -80,24 +80,118 @@ fn golden_lines_memory_mapped_with_reset_test() {
     let (out, _, code) = run("dma_blkram", &[], None);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(
-        "Testing DMA bridge bar 0 memory size 0x120000\nTesting 1179648 bytes of card memory, using rings with 1023 descriptors, and a total of 288 descriptors\nTest: PASS\n"
+        "Testing DMA bridge bar 0 memory base offset 0x0 size 0x120000\nTesting 1179648 bytes of card memory, using rings with 1023 descriptors, and a total of 288 descriptors\nTest: PASS\n"
     ), "{out}");
 }
 
 #[test]
 fn golden_lines_stream_full_size() {
-    // xilinx_dma_bridge.md §7.3's figures for 4 KiB pages: 3069 messages, 7847433 words, 9198 descriptors.
+    // xilinx_dma_bridge.md §7.3's figures for 4 KiB pages: 3069 messages, 7847433 words,
+    // 9198 descriptors; at HEAD the words are "32-bit words" and the routes are the default
+    // loopback table, H2C 1 -> C2H 0 first (designs_after_seed.md §2.7, §3.4).
     let (out, err, code) = run("TEF1001_dma_stream_loopback", &[], None);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains(
+        out.ends_with(
             "Testing DMA bridge bar 2 AXI Stream\n\
-             Successfully sent 3069 messages from Ch0->1 with a total of 7847433 words in 9198 descriptors\n\
-             Successfully sent 3069 messages from Ch1->0 with a total of 7847433 words in 9198 descriptors\n\
+             Successfully sent 3069 messages from Ch1->0 with a total of 7847433 32-bit words in 9198 descriptors\n\
+             Successfully sent 3069 messages from Ch0->1 with a total of 7847433 32-bit words in 9198 descriptors\n\
              Test: PASS\n"
         ),
         "{out}"
     );
+}
+
+#[test]
+fn golden_lines_crc64_ring_full_size() {
+    // designs_after_seed.md §3.4's figures: 3069 messages, 10980882 64-bit words, 22977
+    // descriptors, on routes H2C n -> C2H n.
+    let (out, err, code) = run("NiteFury_dma_stream_crc64", &[], None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.ends_with(
+            "Testing DMA bridge bar 2 AXI Stream\n\
+             Successfully sent 3069 messages from Ch0->0 with a total of 10980882 64-bit words in 22977 descriptors\n\
+             Successfully sent 3069 messages from Ch1->1 with a total of 10980882 64-bit words in 22977 descriptors\n\
+             Test: PASS\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn crc64_ring_with_command_line_route_and_a_wrong_crc() {
+    // The CRC of message 2 (the third C2H packet) is corrupted on its way to the host.
+    let fault = "corrupt_word:c2h1@4";
+    let (out, _, code) = run(
+        "TEF1001_dma_stream_crc64",
+        &["--stream_messages", "5"],
+        Some(fault),
+    );
+    assert_eq!(code, 1, "{out}");
+    // Message 2: 514 words, after the 510 + 512 of messages 0 and 1.
+    let mut g = xilinx_dma_bridge::crc64::Lcg64::new(0);
+    let words: Vec<u64> = (0..510 + 512 + 514).map(|_| g.take()).collect();
+    let expected = xilinx_dma_bridge::crc64::crc64_of_words(&words[1022..]);
+    let actual = expected ^ 0xFFFF_FFFF;
+    // Messages of 510, 512, 514, 516 and 518 words: 1 + 1 + 2 + 2 + 2 page descriptors.
+    assert!(
+        out.ends_with(&format!(
+            "Successfully sent 5 messages from Ch0->0 with a total of 2570 64-bit words in 8 descriptors\n\
+             Actual CRC {actual:016X} != Expected CRC {expected:016X} (over 514 words)\n\
+             Test: FAIL\n"
+        )),
+        "{out}"
+    );
+    // A device_routing pair is out of range on a design without a switch.
+    let (out, _, code) = run("TEF1001_dma_stream_crc64", &["-s", "0:15:00.0,1:1"], None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.ends_with("master_port 1 outside of range for device 0000:15:00.0 design TEF1001_dma_stream_crc64\n"), "{out}");
+    // A bare entry asks for no route.
+    let (out, _, code) = run("TEF1001_dma_stream_crc64", &["-s", "0:15:00.0"], None);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.ends_with("Skipping test of descriptor rings, as no enabled routes\nTest: PASS\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn crc64_ring_stall_times_out() {
+    let (out, _, code) = run(
+        "TOSING_160T_dma_stream_crc64",
+        &["--stream_messages", "20", "--timeout-seconds", "1"],
+        Some("stall:h2c0@3"),
+    );
+    assert_eq!(code, 1, "{out}");
+    // Three descriptors get through: messages 0 and 1 (one page each) and the first page
+    // of message 2, whose result never comes.
+    assert!(out.contains("Testing DMA bridge bar 2 AXI Stream\nTest timeout waiting for C2H descriptor to complete (processed 2 completed 2 channel_status 0x1)\nTest timeout waiting for H2C descriptors to complete (started 4 completed 3 channel_status 0x1)\nFailed after 2 out of 20 messages transferred by DMA\n"), "{out}");
+    // The other route still runs and passes; the design fails all the same.
+    assert!(out.ends_with("Successfully sent 20 messages from Ch1->1 with a total of 10580 64-bit words in 38 descriptors\nTest: FAIL\n"), "{out}");
+}
+
+#[test]
+fn fixed_data_and_revision_1_designs() {
+    let (out, _, code) = run("TEF1001_dma_stream_fixed_data", &[], None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.ends_with("Testing DMA bridge bar 2 AXI Stream\nSkipping test of descriptor rings, as design doesn't support loopback\nTest: PASS\n"), "{out}");
+    // A revision-1 board right after its reset: every switch port disabled, so the
+    // defaults are written before the ring tests.
+    let (out, _, code) = run("NiteFury_dma_stream_loopback_rev1", SMALL, None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Testing DMA bridge bar 2 AXI Stream\nDevice 0000:30:00.0 design NiteFury_dma_stream_loopback routes updated\nSuccessfully sent 1030 messages from Ch1->0 "), "{out}");
+    let (out, _, code) = run(
+        "NiteFury_dma_stream_loopback_rev1",
+        &["--stream_messages", "3", "-s", "0:30:00.0,1:1"],
+        None,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("routes updated\nSuccessfully sent 3 messages from Ch1->1 "),
+        "{out}"
+    );
+    assert_eq!(out.matches("Successfully sent").count(), 1, "{out}");
 }
 
 #[test]
@@ -270,7 +364,7 @@ fn bad_options_are_refused_on_one_line() {
     let out = Command::new(CREDITS).arg("--help").output().expect("runs");
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains(
-        "test_dma_descriptor_credits -d <pci_device_location> -o <descriptors_iova_offset,h2c_data_iova_offset,c2h_data_iova_offset> [-3] [-r]"
+        "test_dma_descriptor_credits -d <pci_device_location> -s <pci_device_location>[,<master_port>:<slave_port>] -o <descriptors_iova_offset,h2c_data_iova_offset,c2h_data_iova_offset> [-3] [-r]"
     ), "{help}");
     assert!(help.contains("--sim"), "{help}");
 }

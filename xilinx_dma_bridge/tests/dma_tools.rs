@@ -257,10 +257,11 @@ fn parallel_streams_on_default_boards() {
         .position(|l| *l == "Overall test statistics:")
         .expect("statistics");
     for (k, label) in [
-        "0000:15:00.0 0 -> 1",
+        // Pairs follow the default routing, H2C 1 -> C2H 0 first (designs_after_seed.md §2.7).
         "0000:15:00.0 1 -> 0",
-        "0000:30:00.0 0 -> 1",
+        "0000:15:00.0 0 -> 1",
         "0000:30:00.0 1 -> 0",
+        "0000:30:00.0 0 -> 1",
     ]
     .iter()
     .enumerate()
@@ -367,10 +368,11 @@ fn issue_17_a_corrupt_word_in_any_lap_fails_parallel_streams() {
             "--stream-mapping-size",
             "0x100000",
         ],
-        Some("corrupt_word:c2h1"),
+        Some("corrupt_word:c2h0"),
     );
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(r.stdout.contains("  0000:15:00.0 C2H channel 1 failure : word[0] actual=0xffffffff expected=0x0 in lap 1\n"), "{}", r.stdout);
+    // H2C 1 -> C2H 0 is the first pair (default routing), so its pattern starts at 0.
+    assert!(r.stdout.contains("  0000:15:00.0 C2H channel 0 failure : word[0] actual=0xffffffff expected=0x0 in lap 1\n"), "{}", r.stdout);
     assert!(r.stdout.ends_with("\nOverall FAIL\n"), "{}", r.stdout);
     // A word of the fourth lap (0x40000 words per lap of the 1 MiB mapping).
     let word = 3 * 0x40000 + 5;

@@ -1,5 +1,6 @@
 //! test_dma_descriptor_credits (xilinx_dma_bridge.md §7.3): proves that a credit-gated descriptor ring
-//! lets software append work to a running engine. The logic is
+//! lets software append work to a running engine; on stream designs one ring test per enabled
+//! route, the CRC64 ring test on CRC64 designs (designs_after_seed.md §3.4). The logic is
 //! [`xilinx_dma_bridge::programs::descriptor_credits`].
 
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use xilinx_dma_bridge::programs::verdict::run_verdict;
 #[command(
     name = "test_dma_descriptor_credits",
     about = "Test descriptor credits of the Xilinx DMA/Bridge Subsystem for PCI Express",
-    override_usage = "test_dma_descriptor_credits -d <pci_device_location> -o <descriptors_iova_offset,h2c_data_iova_offset,c2h_data_iova_offset> [-3] [-r]"
+    override_usage = "test_dma_descriptor_credits -d <pci_device_location> -s <pci_device_location>[,<master_port>:<slave_port>] -o <descriptors_iova_offset,h2c_data_iova_offset,c2h_data_iova_offset> [-3] [-r]"
 )]
 struct Args {
     #[command(flatten)]

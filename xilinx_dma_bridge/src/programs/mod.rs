@@ -2,9 +2,13 @@
 //! calls one of these with the writer its report goes to.
 //!
 //! - [`dma_bridge`]: `test_dma_bridge`, the ring-driver tests over channel combinations.
+//! - [`crc64_stream_latency`]: `crc64_stream_latency`, round trips through the CRC64
+//!   engine.
 //! - [`parallel_streams`]: `test_dma_bridge_parallel_streams`, every stream pair at once.
 //! - [`descriptor_credits`]: `test_dma_descriptor_credits`, raw credit-gated rings.
 //! - [`ddr3_reset`]: `ddr3_reset_control`, the DDR3 designs' MIG reset.
+//! - [`independent_streams`]: `test_dma_bridge_independent_streams`, every H2C and C2H
+//!   stream at once, each on its own.
 //! - [`legacy_memory`]: the design walk of `test_ddr` and `time_dma_blkram`.
 //! - [`memory_addressing`]: `test_dma_bridge_memory_addressing`, card address aliasing.
 //! - [`memory_overrides`]: the card memory base/size overrides of the memory tests.
@@ -12,9 +16,11 @@
 //!   tested, and their exit status; [`channel_locks`]: one user per DMA channel.
 
 pub mod channel_locks;
+pub mod crc64_stream_latency;
 pub mod ddr3_reset;
 pub mod descriptor_credits;
 pub mod dma_bridge;
+pub mod independent_streams;
 pub mod legacy_memory;
 pub mod memory_addressing;
 pub mod memory_overrides;
@@ -34,6 +40,12 @@ pub enum ToolError {
     ChannelLock(#[from] vfio_access::peripheral_lock::PeripheralLockError),
     #[error("writing the report")]
     Output(#[from] std::io::Error),
+    /// A `--device_routing` value is malformed (designs_after_seed.md §2.6).
+    #[error(transparent)]
+    DeviceRouting(#[from] xilinx_axi_stream_switch::DeviceRoutingError),
+    /// The AXI4-Stream Switch could not be configured.
+    #[error(transparent)]
+    Routing(crate::stream_routing::StreamRoutingError),
     #[error("worker thread panicked")]
     WorkerPanicked,
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// Every simulated design with a DMA bridge (names as `--sim=` takes them).
+#[allow(dead_code)] // not every test file uses it
 pub const DMA_DESIGNS: [&str; 9] = [
     "dma_blkram",
     "TOSING_160T_dma_ddr3",

@@ -1,17 +1,22 @@
 //! `test_dma_descriptor_credits` (xilinx_dma_bridge.md §7.3): proves that a credit-gated descriptor
 //! ring lets software append work to a running engine. Uses the raw register interface (not
 //! the ring driver of the library): an optional VFIO reset test, the credit increment test,
-//! then the memory-mapped ring test or the two stream ring tests (0->1, 1->0), per design.
+//! then the memory-mapped ring test or, for stream designs, one ring test per enabled route
+//! of the design's routing (designs_after_seed.md §3.4): the CRC64 ring test on CRC64
+//! designs, the loopback ring test on the others.
 //!
-//! Unlike the original, the exit status is non-zero when any design fails.
+//! Unlike the original, the exit status is non-zero when any design fails, and a design's
+//! `Test:` line is FAIL when any of its routes failed (not only the last one, §6 pitfall 6).
 //!
 //! - [`options`]: the options.
 //! - `channel_control`: Run, Status, credits and register snapshots of one channel.
 //! - `register_tests`: the VFIO reset test and the credit increment test.
 //! - `raw_ring`: a raw credit-gated ring and the ring pair of a test.
-//! - `mm_ring`, `stream_ring`: the memory-mapped and stream ring tests.
+//! - `mm_ring`, `stream_ring`, `crc64_ring`: the memory-mapped, loopback and CRC64 ring
+//!   tests.
 
 mod channel_control;
+mod crc64_ring;
 mod mm_ring;
 pub mod options;
 mod raw_ring;
@@ -28,6 +33,7 @@ use vfio_access::{signals, DmaAccess};
 use xdma_registers::register_map::MAX_CREDITS;
 use xdma_registers::{map_dma_window, ChannelBlocks, DmaDirection};
 
+use self::crc64_ring::crc64_ring_test;
 use self::mm_ring::mm_ring_test;
 use self::options::CreditsOptions;
 use self::raw_ring::Mapping;
@@ -36,7 +42,9 @@ use self::stream_ring::stream_ring_test;
 use super::channel_locks::ChannelLocks;
 use super::opening::{open_designs, search_scope, OpenDevicesError};
 use super::verdict::Verdict;
-use crate::designs::{dma_designs, stream_partner, DmaDesign};
+use crate::designs::{dma_designs, DmaDesign};
+use crate::stream_routing::{configure_design_routing, pairs_of_routes, StreamRoutingError};
+use xilinx_axi_stream_switch::{DeviceRoutingError, DeviceRoutings, RoutingError};
 
 /// Descriptors per ring (the maximum number of credits).
 const RING: u64 = MAX_CREDITS as u64;
@@ -53,6 +61,13 @@ pub enum CreditsError {
     ChannelLock(#[from] vfio_access::peripheral_lock::PeripheralLockError),
     #[error("writing the report")]
     Output(#[from] io::Error),
+    #[error(transparent)]
+    DeviceRouting(#[from] DeviceRoutingError),
+    #[error(transparent)]
+    Routing(StreamRoutingError),
+    /// A routing the sheet refuses (designs_after_seed.md §2.5), already printed.
+    #[error("AXI4-Stream Switch routing refused")]
+    RoutingRefused,
     #[error("{failed} of {total} designs failed")]
     DesignsFailed { failed: usize, total: usize },
 }
@@ -65,6 +80,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<Verdict, CreditsError> {
     signals::interrupt_flag();
+    let routings = DeviceRoutings::parse(args.device_routing.iter().map(String::as_str))?;
     let opened = open_designs(device, args.a32)?;
     let mut failed = 0;
     let designs = dma_designs(&opened);
@@ -80,11 +96,16 @@ pub fn run(
         } else {
             writeln!(
                 out,
-                "Testing DMA bridge bar {} memory size 0x{:x}",
-                d.bridge.bar, d.bridge.memory_size
+                "Testing DMA bridge bar {} memory base offset 0x{:x} size 0x{:x}",
+                d.bridge.bar, d.bridge.memory_base_address, d.bridge.memory_size
             )?;
         }
-        let pass = test_design(args, d, out)?;
+        let pass = match test_design(args, &routings, d, out) {
+            Ok(p) => p,
+            // Exit status 1 after the line already printed.
+            Err(CreditsError::RoutingRefused) => return Ok(Verdict::Fail),
+            Err(e) => return Err(e),
+        };
         writeln!(out, "Test: {}", if pass { "PASS" } else { "FAIL" })?;
         if !pass {
             failed += 1;
@@ -101,6 +122,7 @@ pub fn run(
 
 fn test_design(
     args: &CreditsOptions,
+    routings: &DeviceRoutings,
     d: &DmaDesign,
     out: &mut dyn Write,
 ) -> Result<bool, CreditsError> {
@@ -130,15 +152,20 @@ fn test_design(
     // The channels this design's tests drive, locked for all of them.
     let channels = d.channels();
     let used: Vec<(DmaDirection, u8)> = if stream {
-        (0..channels.h2c.len().min(2) as u8)
-            .flat_map(|h| {
-                [
-                    (DmaDirection::H2C, h),
-                    (DmaDirection::C2H, stream_partner(h, channels.c2h.len())),
-                ]
-            })
-            .chain([(DmaDirection::H2C, 0)])
-            .collect()
+        // Any stream channel the routing may pick, and H2C 0 of the register tests.
+        let h2c = channels
+            .h2c
+            .iter()
+            .map(|c| (DmaDirection::H2C, c.channel_id));
+        let c2h = channels
+            .c2h
+            .iter()
+            .map(|c| (DmaDirection::C2H, c.channel_id));
+        let mut used: Vec<_> = h2c.chain(c2h).collect();
+        if !used.contains(&(DmaDirection::H2C, 0)) {
+            used.push((DmaDirection::H2C, 0));
+        }
+        used
     } else {
         vec![(DmaDirection::H2C, 0), (DmaDirection::C2H, 0)]
     };
@@ -164,9 +191,38 @@ fn test_design(
             )?;
             return Ok(false);
         }
+        let routes = match configure_design_routing(d, routings, out) {
+            Ok(r) => r,
+            Err(StreamRoutingError::Refused(RoutingError::NoRouting { .. })) => {
+                writeln!(
+                    out,
+                    "Skipping test of descriptor rings, as design doesn't support loopback"
+                )?;
+                return Ok(true);
+            }
+            Err(StreamRoutingError::Refused(e)) => {
+                // A port out of range: the sheet's line, then exit status 1 (§2.5).
+                writeln!(out, "{e}")?;
+                return Err(CreditsError::RoutingRefused);
+            }
+            Err(e) => return Err(CreditsError::Routing(e)),
+        };
+        let pairs = pairs_of_routes(&routes);
+        if pairs.is_empty() {
+            writeln!(
+                out,
+                "Skipping test of descriptor rings, as no enabled routes"
+            )?;
+            return Ok(true);
+        }
+        let crc64 = d.design.crc64_stream_width_bytes != 0;
         let mut pass = true;
-        for h in 0..nh.min(2) as u8 {
-            pass &= stream_ring_test(&ctx, &bar, h, stream_partner(h, nc), out)?;
+        for (h, c) in pairs {
+            pass &= if crc64 {
+                crc64_ring_test(&ctx, &bar, h, c, out)?
+            } else {
+                stream_ring_test(&ctx, &bar, h, c, out)?
+            };
         }
         Ok(pass)
     } else {

@@ -11,6 +11,17 @@ pub struct CreditsOptions {
     #[arg(short = 'o', value_name = "OFFSETS", value_parser = parse_offsets)]
     pub iova_offsets: Option<[u64; 3]>,
 
+    /// `<domain>:<bus>:<dev>.<func>[,<master_port>:<slave_port>]...`: AXI4-Stream Switch
+    /// routing for a device (designs_after_seed.md §2.6); repeatable; does not restrict
+    /// the devices opened.
+    #[arg(
+        short = 's',
+        long = "device_routing",
+        alias = "device-routing",
+        value_name = "SPEC"
+    )]
+    pub device_routing: Vec<String>,
+
     /// Devices with a DMA bridge get 32-bit-only DMA capability (IOVAs < 4 GiB).
     #[arg(short = '3')]
     pub a32: bool,

@@ -182,7 +182,7 @@ pub(super) fn stream_ring_test(
         None => {
             writeln!(
                 out,
-                "Successfully sent {messages} messages from Ch{h}->{c} with a total of {total_words} words in {total_descriptors} descriptors"
+                "Successfully sent {messages} messages from Ch{h}->{c} with a total of {total_words} 32-bit words in {total_descriptors} descriptors"
             )?;
             Ok(true)
         }

@@ -26,9 +26,10 @@ use super::channel_locks::ChannelLocks;
 use super::opening::{open_designs, search_scope};
 use super::verdict::Verdict;
 use super::ToolError;
-use crate::designs::{dma_designs, stream_partner, DmaDesign};
+use crate::designs::{dma_designs, DmaDesign};
 use crate::pattern::iterations_for;
 use crate::progress::Progress;
+use crate::stream_routing::{stream_pairs, StreamRoutingError};
 use crate::DmaDirection;
 
 /// The (H2C, C2H) channel pairs a design's tests run on.
@@ -49,6 +50,9 @@ pub fn run(
             return Ok(Verdict::Fail);
         }
     };
+    let routings = xilinx_axi_stream_switch::DeviceRoutings::parse(
+        options.device_routing.iter().map(String::as_str),
+    )?;
     let opened = open_designs(device, options.a32)?;
     let mut designs = dma_designs(&opened);
     for d in &mut designs {
@@ -67,9 +71,10 @@ pub fn run(
             continue;
         }
         let combos: Vec<(u8, u8)> = if stream {
-            (0..nh as u8)
-                .map(|h| (h, stream_partner(h, nc)))
-                .take(options.max_channel_combinations)
+            // The pairs come from the routing, configured after each test's header
+            // (designs_after_seed.md §2.7); lock every stream channel the routing may pick.
+            (0..nh.max(nc) as u8)
+                .map(|ch| (ch.min(nh as u8 - 1), ch.min(nc as u8 - 1)))
                 .collect()
         } else {
             (0..nh as u8)
@@ -109,6 +114,19 @@ pub fn run(
             }
             writeln!(out, "{}", d.testing_header())?;
             writeln!(out, "{}", d.pci_text())?;
+            let combos = if stream {
+                match stream_pairs(d, &routings, out) {
+                    Ok(pairs) => pairs,
+                    Err(StreamRoutingError::Refused(e)) => {
+                        // The sheet's line on stdout, then exit status 1 (§1.4, §2.5).
+                        writeln!(out, "{e}")?;
+                        return Ok(Verdict::Fail);
+                    }
+                    Err(e) => return Err(ToolError::Routing(e)),
+                }
+            } else {
+                combos.clone()
+            };
             for &(h, c) in &combos {
                 let p = &mut *progress;
                 let outcome = match test {

@@ -106,6 +106,13 @@ pub struct DmaBridgeOptions {
           value_name = "SIZE", value_parser = c_int_parser("dma_bridge_memory_size_bytes"))]
     pub dma_bridge_memory_size_bytes: Option<u64>,
 
+    /// `<domain>:<bus>:<dev>.<func>[,<master_port>:<slave_port>]...`: AXI4-Stream Switch
+    /// routing for a device (domain decimal); unspecified master ports are left disabled.
+    /// May be used more than once; does not restrict the devices opened
+    /// (designs_after_seed.md §2.6).
+    #[arg(long = "device_routing", alias = "device-routing", value_name = "SPEC")]
+    pub device_routing: Vec<String>,
+
     /// Comma-separated tests to run (default all six).
     #[arg(long = "enabled-tests", alias = "enabled_tests", value_name = "NAMES")]
     pub enabled_tests: Option<String>,

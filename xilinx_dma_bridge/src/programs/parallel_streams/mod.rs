@@ -27,7 +27,8 @@ use super::channel_locks::ChannelLocks;
 use super::opening::{open_designs, search_scope};
 use super::verdict::Verdict;
 use super::ToolError;
-use crate::designs::{dma_designs, stream_partner};
+use crate::designs::dma_designs;
+use crate::stream_routing::{stream_pairs, StreamRoutingError};
 use crate::{ChannelError, DmaDirection, TestPattern};
 
 /// Checks the ring options: bytes per buffer, or the line saying what is wrong.
@@ -57,6 +58,9 @@ pub fn run(
     options: &ParallelStreamsOptions,
     out: &mut dyn Write,
 ) -> Result<Verdict, ToolError> {
+    let routings = xilinx_axi_stream_switch::DeviceRoutings::parse(
+        options.device_routing.iter().map(String::as_str),
+    )?;
     let bytes_per_buffer = match checked_bytes_per_buffer(options) {
         Ok(b) => b,
         Err(m) => {
@@ -87,7 +91,10 @@ pub fn run(
     let mut locks = ChannelLocks::default();
     let mut generator = TestPattern::new(0);
     let mut ok = true;
-    for d in dma_designs(&opened) {
+    let designs = dma_designs(&opened);
+    // The device whose container holds every mapping with --use-one-container-for-mappings.
+    let mut first_device = None;
+    for d in &designs {
         if !d.bridge.is_stream() {
             continue;
         }
@@ -95,15 +102,32 @@ pub fn run(
         if channels.h2c.is_empty() || channels.c2h.is_empty() {
             continue;
         }
-        for h in &channels.h2c {
+        let routes = match stream_pairs(d, &routings, out) {
+            Ok(pairs) => pairs,
+            Err(StreamRoutingError::Refused(e)) => {
+                // The sheet's line on stdout, then exit status 1 (designs_after_seed.md §1.4).
+                writeln!(out, "{e}")?;
+                return Ok(Verdict::Fail);
+            }
+            Err(e) => return Err(ToolError::Routing(e)),
+        };
+        for (h2c_id, c2h_id) in routes {
             let location = d.design.location;
-            let h2c_id = h.channel_id;
+            let present =
+                |ids: &[xdma_registers::ChannelBlocks], id| ids.iter().any(|c| c.channel_id == id);
+            if !present(&channels.h2c, h2c_id) || !present(&channels.c2h, c2h_id) {
+                continue;
+            }
             if !options.stream_device.is_empty()
                 && !options.stream_device.contains(&(location, h2c_id))
             {
                 continue;
             }
-            let c2h_id = stream_partner(h2c_id, channels.c2h.len());
+            let mapping_device = if options.use_one_container_for_mappings {
+                *first_device.get_or_insert(d.device)
+            } else {
+                d.device
+            };
             writeln!(
                 out,
                 "Selecting test of {} {} H2C channel {h2c_id} C2H channel {c2h_id}",
@@ -114,7 +138,7 @@ pub fn run(
                 d.device,
                 [(DmaDirection::H2C, h2c_id), (DmaDirection::C2H, c2h_id)],
             )?;
-            match Pair::open(&d, (h2c_id, c2h_id), shape, &mut generator) {
+            match Pair::open(d, mapping_device, (h2c_id, c2h_id), shape, &mut generator) {
                 Ok(p) => pairs.push(p),
                 Err(e) => {
                     writeln!(out, "{e}")?;

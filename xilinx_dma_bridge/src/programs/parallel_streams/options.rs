@@ -14,6 +14,23 @@ pub struct ParallelStreamsOptions {
     #[arg(long = "stream-device", alias = "stream_device", value_name = "DEVICE,H2C", value_parser = parse_stream_device)]
     pub stream_device: Vec<(PciLocation, u8)>,
 
+    /// `<domain>:<bus>:<dev>.<func>[,<master_port>:<slave_port>]...`: AXI4-Stream Switch
+    /// routing for a device (domain decimal); unspecified master ports are left disabled.
+    /// May be used more than once; does not restrict the devices opened
+    /// (designs_after_seed.md §2.6).
+    #[arg(long = "device_routing", alias = "device-routing", value_name = "SPEC")]
+    pub device_routing: Vec<String>,
+
+    /// Allocate every pair's DMA mappings in the IOMMU container of the first selected
+    /// pair's device. With `--isolate-iommu-groups`, devices in other groups are then given
+    /// IOVAs their container does not map and fail: it demonstrates the isolation
+    /// (designs_after_seed.md §4.2).
+    #[arg(
+        long = "use-one-container-for-mappings",
+        alias = "use_one_container_for_mappings"
+    )]
+    pub use_one_container_for_mappings: bool,
+
     /// Host mapping per direction per pair, in bytes (>= 4, a multiple of 4, and of 4
     /// times the descriptors so that every buffer holds whole words).
     #[arg(long = "stream-mapping-size", alias = "stream_mapping_size", value_name = "SIZE",

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vfio_access::{DmaAccess, DmaBuffer, PciLocation, VfioError};
+use vfio_access::{Device, DmaAccess, DmaBuffer, PciLocation, VfioError};
 
 use crate::designs::DmaDesign;
 use crate::mapping::descriptors_mapping_bytes;
@@ -54,15 +54,21 @@ pub struct Pair {
 
 impl Pair {
     /// Maps and initialises H2C `h2c_id` and C2H `c2h_id` of `d`, populating the whole H2C
-    /// mapping with the next words of `generator`.
+    /// mapping with the next words of `generator`. The mappings are made in the IOMMU
+    /// container of `mapping_device` (normally `d`'s own device).
     pub fn open(
         d: &DmaDesign,
+        mapping_device: &Device,
         (h2c_id, c2h_id): (u8, u8),
         shape: RingShape,
         generator: &mut TestPattern,
     ) -> Result<Self, VfioError> {
         let n = shape.num_descriptors;
-        let alloc = |size: u64, access| d.device.alloc_dma(size as usize, access).map(Arc::new);
+        let alloc = |size: u64, access| {
+            mapping_device
+                .alloc_dma(size as usize, access)
+                .map(Arc::new)
+        };
         let desc = alloc(
             (descriptors_mapping_bytes(n as usize, false)
                 + descriptors_mapping_bytes(n as usize, true)) as u64,
