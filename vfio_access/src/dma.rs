@@ -246,6 +246,8 @@ pub struct DmaSegment {
 pub struct DmaBuffer {
     memory: std::mem::ManuallyDrop<HostMemory>,
     segments: Vec<DmaSegment>,
+    /// Indices into `segments` in device-address order, for [`offset_of`](Self::offset_of).
+    by_address: Vec<usize>,
     /// The IOMMU mappings to remove on drop (none without an IOMMU).
     iova_ranges: Vec<IovaRange>,
     domain: Arc<IommuDomain>,
@@ -276,9 +278,12 @@ impl DmaBuffer {
         messages: Messages,
     ) -> Self {
         debug_assert_eq!(segments.iter().map(|s| s.len).sum::<usize>(), memory.len());
+        let mut by_address: Vec<usize> = (0..segments.len()).collect();
+        by_address.sort_by_key(|&k| segments[k].device_address);
         Self {
             memory: std::mem::ManuallyDrop::new(memory),
             segments,
+            by_address,
             iova_ranges,
             domain,
             messages,
@@ -325,6 +330,17 @@ impl DmaBuffer {
         let s = self.segments.get(self.segment_index(offset))?;
         (offset >= s.offset && end <= s.offset + s.len)
             .then(|| s.device_address + (offset - s.offset) as u64)
+    }
+
+    /// The buffer offset of device address `address`, None when no segment holds it.
+    pub fn offset_of(&self, address: u64) -> Option<usize> {
+        let i = self
+            .by_address
+            .partition_point(|&k| self.segments[k].device_address <= address)
+            .checked_sub(1)?;
+        let s = &self.segments[self.by_address[i]];
+        let into = address - s.device_address;
+        (into < s.len as u64).then(|| s.offset + into as usize)
     }
 
     /// `offset..offset+len` as (device address, length) runs, each inside one segment and
