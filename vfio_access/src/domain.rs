@@ -298,11 +298,17 @@ impl IommuDomain {
         mode: BufferAllocation,
         messages: Messages,
     ) -> Result<DmaBuffer> {
-        let memory = HostMemory::allocate(size, mode)?;
         let granule = match mode {
             BufferAllocation::HugePages => huge_page_size(),
             _ => page_size(),
         };
+        // Huge pages are simulated by the fragmentation granule: the host memory itself is
+        // ordinary, so that no huge pages need reserving to test.
+        let host_mode = match mode {
+            BufferAllocation::SharedMemory => BufferAllocation::SharedMemory,
+            _ => BufferAllocation::Heap,
+        };
+        let memory = HostMemory::allocate(size.max(1).next_multiple_of(granule), host_mode)?;
         let max_units = match mode {
             BufferAllocation::HugePages => 4,
             _ => (2 << 20) / granule,
