@@ -81,12 +81,13 @@ pub enum VfioError {
     )]
     MemlockLimit { needed: u64, limit: u64 },
 
-    /// No IOMMU: the physical memory a buffer got is beyond a 32-bit design's reach.
+    /// No IOMMU: the physical memory a buffer got is beyond the device's reach (an A32
+    /// design: 4 GiB).
     #[error(
-        "DMA buffer of {size} bytes got physical memory at 0x{address:x}, above the 4 GiB a 32-bit DMA design can reach: \
+        "DMA buffer of {size} bytes got physical memory at 0x{address:x}, beyond the device's DMA address limit 0x{limit:x}: \
          reserve huge pages early (kernel command line `hugepages=<n>`) so that they lie low, or use an IOMMU"
     )]
-    DmaAboveLimit { size: u64, address: u64 },
+    DmaAboveLimit { size: u64, address: u64, limit: u64 },
 
     /// No IOMMU: not enough huge pages reserved for a buffer.
     #[error(
@@ -178,5 +179,17 @@ mod tests {
             "open (/dev/vfio/86) failed : Device or resource busy"
         );
         assert_eq!(e.errno(), Some(Errno::EBUSY));
+    }
+
+    #[test]
+    fn noiommu_permission_is_the_originals_two_lines() {
+        let e = VfioError::NoiommuPermission {
+            path: "/dev/vfio/noiommu-1".into(),
+            executable: "/usr/local/bin/test_ddr".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "  No permission to open /dev/vfio/noiommu-1. Try:\nsudo setcap cap_sys_rawio=ep /usr/local/bin/test_ddr"
+        );
     }
 }

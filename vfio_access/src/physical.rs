@@ -132,18 +132,18 @@ pub(crate) fn read_segments(
 
 /// Refuses a buffer a device with address limit `dma` cannot reach in full.
 pub fn check_address_limit(segments: &[DmaSegment], dma: DmaCapability, len: usize) -> Result<()> {
-    let limit: u64 = match dma {
-        DmaCapability::A32 => 1 << 32,
-        _ => return Ok(()),
+    let Some(limit) = dma.max_iova() else {
+        return Ok(());
     };
     match segments
         .iter()
-        .find(|s| s.device_address + s.len as u64 > limit)
+        .find(|s| s.device_address.saturating_add(s.len as u64 - 1) > limit)
     {
         None => Ok(()),
         Some(s) => Err(VfioError::DmaAboveLimit {
             size: len as u64,
             address: s.device_address,
+            limit,
         }),
     }
 }
@@ -327,7 +327,13 @@ mod tests {
             },
         ];
         let e = check_address_limit(&high, DmaCapability::A32, 0x2000).unwrap_err();
-        assert!(e.to_string().contains("0x100000000"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("at 0x100000000, beyond the device's DMA address limit 0xffffffff"),
+            "{e}"
+        );
+        let e = check_address_limit(&low, DmaCapability::Bits(28), 0x1000).unwrap_err();
+        assert!(e.to_string().contains("limit 0xfffffff"), "{e}");
         assert!(check_address_limit(&high, DmaCapability::A64, 0x2000).is_ok());
     }
 
