@@ -88,7 +88,8 @@ fn capability_hint() -> String {
         .unwrap_or_else(|_| "<executable>".into());
     format!(
         "DMA without an IOMMU needs CAP_SYS_ADMIN to read physical addresses: \
-         run as root or `sudo setcap cap_sys_admin,cap_sys_rawio,cap_ipc_lock=ep {exe}`"
+         run as root or `sudo setcap cap_ipc_lock,cap_sys_admin,cap_sys_rawio=ep {exe}` \
+         (scripts/set_exe_vfio_capabilities.sh does it for every tool)"
     )
 }
 
