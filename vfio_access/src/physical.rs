@@ -338,6 +338,38 @@ mod tests {
         assert!(check_address_limit(&high, DmaCapability::A64, 0x2000).is_ok());
     }
 
+    /// The real pagemap: with CAP_SYS_ADMIN a locked buffer's segments cover it exactly
+    /// and carry non-zero page-aligned addresses; without it the error names the
+    /// capability (the two outcomes the kernel can give).
+    #[test]
+    fn pagemap_of_a_locked_buffer() {
+        let size = 16 * 4096;
+        let (memory, _) = match crate::dma::HostMemory::allocate_pinned(
+            size,
+            crate::BufferAllocation::SharedMemory,
+        ) {
+            Ok(m) => m,
+            // mlock beyond RLIMIT_MEMLOCK: nothing to read.
+            Err(VfioError::Sys { what, .. }) if what.starts_with("mlock") => return,
+            Err(e) => panic!("{e}"),
+        };
+        match read_segments(memory.as_ptr(), memory.len(), 4096) {
+            Ok(segments) => {
+                assert_eq!(segments.iter().map(|s| s.len).sum::<usize>(), memory.len());
+                let mut offset = 0;
+                for s in &segments {
+                    assert_eq!(s.offset, offset);
+                    assert!(
+                        s.device_address != 0 && s.device_address % 4096 == 0,
+                        "{s:?}"
+                    );
+                    offset += s.len;
+                }
+            }
+            Err(e) => assert!(e.to_string().contains("CAP_SYS_ADMIN"), "{e}"),
+        }
+    }
+
     #[test]
     fn huge_page_shortfall_says_how_many_to_reserve() {
         let pool = HugePagePool {

@@ -25,13 +25,7 @@ fn passes(exe: &str, args: &[&str]) -> String {
 
 #[test]
 fn test_dma_bridge_on_ddr_and_stream_designs() {
-    for design in [
-        "TEF1001_dma_ddr3",
-        "Nitefury_Project-0",
-        "dma_blkram",
-        "TEF1001_dma_stream_loopback",
-        "NiteFury_dma_stream_loopback",
-    ] {
+    for design in common::DMA_DESIGNS {
         let sim = format!("--sim={design}");
         let out = passes(
             BRIDGE,
