@@ -74,3 +74,24 @@ fn time_dma_blkram_with_fragmented_buffers() {
         assert_eq!(sizes.iter().sum::<u64>(), 0x120000, "{sizes:?}");
     }
 }
+
+/// `test_primary --sim-noiommu` passes the mode on to its secondaries.
+#[test]
+fn test_primary_passes_noiommu_mode_to_secondaries() {
+    let (out, code) = run(
+        env!("CARGO_BIN_EXE_test_primary"),
+        &[
+            "--sim=Nitefury_Project-0",
+            TEST_DDR,
+            "--ddr_size_limit",
+            "0x800000",
+            "--iterations",
+            "1",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        descriptor_sizes(&out, "h2c").len() > 1,
+        "the secondary's buffer is fragmented:\n{out}"
+    );
+}
