@@ -12,6 +12,8 @@
 #                 `@vfio - memlock unlimited` in /etc/security/limits.conf, or `ulimit -l`.
 #   cap_sys_rawio only without an IOMMU (vfio noiommu mode): opening /dev/vfio/noiommu-<n>
 #                 requires it.
+#   cap_sys_admin only without an IOMMU: DMA buffers are given to the device at their
+#                 physical addresses, which /proc/self/pagemap shows only with it.
 # Tools that only read files or sysfs get no capabilities. Group-file permission
 # (scripts/bind_device_to_vfio.sh) is what lets a user open VFIO devices at all.
 # Capabilities are lost whenever cargo rebuilds a binary: run this again after a build.
@@ -26,7 +28,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --dry-run) dry_run=1 ;;
         --target-dir) target=${2:?--target-dir needs a directory}; shift ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -42,8 +44,8 @@ done
 if [ "$iommu" = 1 ]; then
     vfio_caps="cap_ipc_lock=ep"
 else
-    echo "No IOMMU present: tools also get cap_sys_rawio for vfio noiommu groups"
-    vfio_caps="cap_ipc_lock,cap_sys_rawio=ep"
+    echo "No IOMMU present: tools also get cap_sys_rawio for vfio noiommu groups and cap_sys_admin for physical addresses"
+    vfio_caps="cap_ipc_lock,cap_sys_admin,cap_sys_rawio=ep"
 fi
 
 sudo_cmd=()

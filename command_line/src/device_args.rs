@@ -40,6 +40,12 @@ pub struct DeviceArgs {
         default_missing_value = ""
     )]
     pub sim: Option<String>,
+
+    /// Simulated boards in noiommu mode: DMA addresses are "physical" and every DMA buffer
+    /// is fragmented into scattered pieces (4 KiB to 2 MiB), as without an IOMMU. Also
+    /// FPGA_SIO_SIM_NOIOMMU=1. No effect on real devices (their mode is the kernel's).
+    #[arg(long = "sim-noiommu", alias = "sim_noiommu")]
+    pub sim_noiommu: bool,
 }
 
 /// The `--sim` value (or the [`SIM_ENV`](vfio_access::SIM_ENV) text): empty, `default` or
@@ -87,6 +93,8 @@ impl DeviceArgs {
             buffer_allocation: self.buffer_allocation,
             isolate_iommu_groups: self.isolate_iommu_groups,
             messages: Messages::new(ConsoleMessages),
+            sim_noiommu: self.sim_noiommu
+                || std::env::var(vfio_access::sim::SIM_NOIOMMU_ENV).is_ok_and(|v| v.trim() == "1"),
             ..OpenOptions::default()
         }
     }

@@ -97,7 +97,7 @@ Removing all capabilities from $tmp/target/release/parse_bitstream_file
   would run: setcap -r $tmp/target/release/parse_bitstream_file" "$out"
 rm -r "$sys/class/iommu/dmar0"
 out=$("$scripts/set_exe_vfio_capabilities.sh" --dry-run --target-dir "$tmp/target" 2>&1)
-if echo "$out" | grep -q "Setting cap_ipc_lock,cap_sys_rawio=ep on $tmp/target/release/display_vfio_information"; then
+if echo "$out" | grep -q "Setting cap_ipc_lock,cap_sys_admin,cap_sys_rawio=ep on $tmp/target/release/display_vfio_information"; then
     ok
 else
     bad "noiommu capabilities: $out"

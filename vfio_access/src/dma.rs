@@ -49,7 +49,7 @@ pub enum BufferAllocation {
     HugePages,
 }
 
-fn page_size() -> usize {
+pub(crate) fn page_size() -> usize {
     nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
         .ok()
         .flatten()
@@ -58,7 +58,7 @@ fn page_size() -> usize {
 }
 
 /// Default huge page size from /proc/meminfo (2 MiB when unknown).
-fn huge_page_size() -> usize {
+pub(crate) fn huge_page_size() -> usize {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|t| {
@@ -88,10 +88,52 @@ unsafe impl Sync for HostMemory {}
 
 impl HostMemory {
     pub(crate) fn allocate(size: usize, mode: BufferAllocation) -> Result<Self> {
-        let granule = match mode {
-            BufferAllocation::HugePages => huge_page_size(),
-            _ => page_size(),
+        let huge = match mode {
+            BufferAllocation::HugePages => Some(huge_page_size()),
+            _ => None,
         };
+        Self::allocate_with(size, mode, huge)
+    }
+
+    /// Memory for DMA without an IOMMU (physical.rs): huge pages when `mode` asks for them
+    /// (refused, with how many to reserve, when too few are free) or when the default
+    /// allocation finds enough free; locked base pages otherwise. 1 GiB pages are used
+    /// for buffers of 1 GiB or more where enough are reserved. Returns the memory and the
+    /// size of its physically contiguous pages.
+    pub(crate) fn allocate_pinned(size: usize, mode: BufferAllocation) -> Result<(Self, usize)> {
+        use crate::physical::HugePagePool;
+        const GIB: usize = 1 << 30;
+        let gigantic = HugePagePool::read(GIB).filter(|p| size >= GIB && p.check(size).is_ok());
+        let default = HugePagePool::read(huge_page_size()).unwrap_or(HugePagePool {
+            page_size: huge_page_size(),
+            total: 0,
+            free: 0,
+        });
+        let huge = match (mode, gigantic) {
+            (BufferAllocation::SharedMemory, _) => None,
+            (_, Some(g)) => Some(g.page_size),
+            (BufferAllocation::HugePages, None) => {
+                default.check(size)?;
+                Some(default.page_size)
+            }
+            (BufferAllocation::Heap, None) => {
+                default.check(size).is_ok().then_some(default.page_size)
+            }
+        };
+        let memory = Self::allocate_with(size, mode, huge)?;
+        if huge.is_none() {
+            // Locked pages stay resident, so the physical addresses read next stay valid
+            // while the buffer lives.
+            // SAFETY: locks exactly the mapping just created.
+            unsafe { mman::mlock(memory.ptr, memory.len) }
+                .map_err(|e| VfioError::sys(format!("mlock({})", memory.len), e))?;
+        }
+        Ok((memory, huge.unwrap_or_else(page_size)))
+    }
+
+    /// `huge`: the huge page size to map with (MAP_HUGETLB), None for base pages.
+    fn allocate_with(size: usize, mode: BufferAllocation, huge: Option<usize>) -> Result<Self> {
+        let granule = huge.unwrap_or_else(page_size);
         let len = size
             .max(1)
             .checked_next_multiple_of(granule)
@@ -105,8 +147,13 @@ impl HostMemory {
         let (ptr, shm_name) = match mode {
             BufferAllocation::Heap | BufferAllocation::HugePages => {
                 let mut flags = MapFlags::MAP_PRIVATE | MapFlags::MAP_ANONYMOUS;
-                if mode == BufferAllocation::HugePages {
+                if let Some(h) = huge {
                     flags |= MapFlags::MAP_HUGETLB;
+                    if h == 1 << 30 {
+                        flags |= MapFlags::MAP_HUGE_1GB;
+                    } else if h == 2 << 20 {
+                        flags |= MapFlags::MAP_HUGE_2MB;
+                    }
                 }
                 // SAFETY: a fresh anonymous mapping; no existing memory is affected.
                 let ptr = unsafe { mman::mmap_anonymous(None, len, prot, flags) }
@@ -178,12 +225,31 @@ impl Drop for HostMemory {
     }
 }
 
-/// A buffer a device can reach by DMA at [`iova`](Self::iova). Unmapped and freed on drop;
-/// when the unmap fails the memory is leaked instead of freed, so that a device still able
-/// to reach it never writes into memory the process reuses.
+/// One physically (or, behind an IOMMU, IOVA-) contiguous piece of a [`DmaBuffer`]: bytes
+/// `offset..offset+len` of the buffer are at device addresses
+/// `device_address..device_address+len`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DmaSegment {
+    pub device_address: u64,
+    pub offset: usize,
+    pub len: usize,
+}
+
+/// A buffer a device can reach by DMA: the list of contiguous [`segments`](Self::segments)
+/// it has. Behind an IOMMU that is one segment at its IOVA; without one (vfio noiommu mode,
+/// or the simulated boards' noiommu mode) the pages' physical addresses, in as many pieces
+/// as they form. Drivers build descriptors per segment ([`device_runs`](Self::device_runs))
+/// and never assume a buffer is contiguous.
+///
+/// Unmapped and freed on drop; when an unmap fails the memory is leaked instead of freed,
+/// so that a device still able to reach it never writes into memory the process reuses.
 pub struct DmaBuffer {
     memory: std::mem::ManuallyDrop<HostMemory>,
-    iova: IovaRange,
+    segments: Vec<DmaSegment>,
+    /// Indices into `segments` in device-address order, for [`offset_of`](Self::offset_of).
+    by_address: Vec<usize>,
+    /// The IOMMU mappings to remove on drop (none without an IOMMU).
+    iova_ranges: Vec<IovaRange>,
     domain: Arc<IommuDomain>,
     /// Where a failed unmap on drop is reported.
     messages: Messages,
@@ -193,30 +259,99 @@ impl std::fmt::Debug for DmaBuffer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "DmaBuffer {{ iova: 0x{:x}, len: 0x{:x} }}",
-            self.iova.start, self.memory.len
+            "DmaBuffer {{ iova: 0x{:x}, len: 0x{:x}, segments: {} }}",
+            self.iova(),
+            self.memory.len,
+            self.segments.len()
         )
     }
 }
 
 impl DmaBuffer {
+    /// `segments` cover the memory in order from offset 0; `iova_ranges` are unmapped from
+    /// `domain` on drop.
     pub(crate) fn new(
         memory: HostMemory,
-        iova: IovaRange,
+        segments: Vec<DmaSegment>,
+        iova_ranges: Vec<IovaRange>,
         domain: Arc<IommuDomain>,
         messages: Messages,
     ) -> Self {
+        debug_assert_eq!(segments.iter().map(|s| s.len).sum::<usize>(), memory.len());
+        let mut by_address: Vec<usize> = (0..segments.len()).collect();
+        by_address.sort_by_key(|&k| segments[k].device_address);
         Self {
             memory: std::mem::ManuallyDrop::new(memory),
-            iova,
+            segments,
+            by_address,
+            iova_ranges,
             domain,
             messages,
         }
     }
 
-    /// IOVA of the first byte, as the device must be told.
+    /// Device address of the first byte. The rest of the buffer follows it only when the
+    /// buffer [`is_contiguous`](Self::is_contiguous); otherwise use
+    /// [`device_address`](Self::device_address) or [`device_runs`](Self::device_runs).
     pub fn iova(&self) -> u64 {
-        self.iova.start
+        self.segments.first().map_or(0, |s| s.device_address)
+    }
+
+    /// The contiguous pieces, in buffer order.
+    pub fn segments(&self) -> &[DmaSegment] {
+        &self.segments
+    }
+
+    /// One segment: device addresses follow buffer offsets throughout.
+    pub fn is_contiguous(&self) -> bool {
+        self.segments.len() <= 1
+    }
+
+    fn segment_index(&self, offset: usize) -> usize {
+        self.segments
+            .partition_point(|s| s.offset + s.len <= offset)
+            .min(self.segments.len().saturating_sub(1))
+    }
+
+    /// Device address of the byte at `offset` (which must be inside the buffer).
+    pub fn device_address(&self, offset: usize) -> u64 {
+        assert!(
+            offset < self.len(),
+            "DMA buffer offset 0x{offset:x} outside buffer of 0x{:x} bytes",
+            self.len()
+        );
+        let s = &self.segments[self.segment_index(offset)];
+        s.device_address + (offset - s.offset) as u64
+    }
+
+    /// Device address of `offset..offset+len` when those bytes lie in one segment.
+    pub fn contiguous_address(&self, offset: usize, len: usize) -> Option<u64> {
+        let end = offset.checked_add(len).filter(|&e| e <= self.len())?;
+        let s = self.segments.get(self.segment_index(offset))?;
+        (offset >= s.offset && end <= s.offset + s.len)
+            .then(|| s.device_address + (offset - s.offset) as u64)
+    }
+
+    /// The buffer offset of device address `address`, None when no segment holds it.
+    pub fn offset_of(&self, address: u64) -> Option<usize> {
+        let i = self
+            .by_address
+            .partition_point(|&k| self.segments[k].device_address <= address)
+            .checked_sub(1)?;
+        let s = &self.segments[self.by_address[i]];
+        let into = address - s.device_address;
+        (into < s.len as u64).then(|| s.offset + into as usize)
+    }
+
+    /// `offset..offset+len` as (device address, length) runs, each inside one segment and
+    /// at most `max_run` bytes: what a driver writes one descriptor for.
+    pub fn device_runs(&self, offset: usize, len: usize, max_run: u64) -> Vec<(u64, u64)> {
+        assert!(
+            offset.checked_add(len).is_some_and(|e| e <= self.len()),
+            "DMA buffer range of {len} bytes at offset 0x{offset:x} outside buffer of 0x{:x} bytes",
+            self.len()
+        );
+        segment_runs(&self.segments, offset, len, max_run)
     }
 
     /// Length in bytes (the request rounded up to the page size).
@@ -309,13 +444,55 @@ impl DmaBuffer {
 
 impl Drop for DmaBuffer {
     fn drop(&mut self) {
-        // Unmap before the memory is released.
-        match self.domain.unmap(self.iova) {
+        // Unmap before the memory is released; any failure leaks the memory.
+        let mut unmapped = true;
+        if self.iova_ranges.is_empty() {
+            self.domain.release_unmapped(self.memory.len() as u64);
+        }
+        for range in &self.iova_ranges {
+            if let Err(e) = self.domain.unmap(*range) {
+                self.messages.error(&e.to_string());
+                unmapped = false;
+            }
+        }
+        if unmapped {
             // SAFETY: `memory` is dropped exactly once, here, and never used afterwards.
-            Ok(()) => unsafe { std::mem::ManuallyDrop::drop(&mut self.memory) },
-            Err(e) => self.messages.error(&e.to_string()),
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.memory) }
         }
     }
+}
+
+/// `offset..offset+len` of a buffer with `segments` as (device address, length) runs, each
+/// inside one segment and at most `max_run` bytes (a multiple of nothing in particular:
+/// callers pass a descriptor length limit). Pure, so that descriptor lists for buffers of
+/// any size can be checked without allocating them.
+pub fn segment_runs(
+    segments: &[DmaSegment],
+    offset: usize,
+    len: usize,
+    max_run: u64,
+) -> Vec<(u64, u64)> {
+    let max_run = max_run.max(1);
+    let mut runs = Vec::new();
+    let end = offset + len;
+    let first = segments.partition_point(|s| s.offset + s.len <= offset);
+    let mut at = offset;
+    for s in &segments[first..] {
+        if at >= end {
+            break;
+        }
+        let stop = end.min(s.offset + s.len);
+        let mut address = s.device_address + (at - s.offset) as u64;
+        let mut left = (stop - at) as u64;
+        while left > 0 {
+            let n = left.min(max_run);
+            runs.push((address, n));
+            address += n;
+            left -= n;
+        }
+        at = stop;
+    }
+    runs
 }
 
 /// Reads RLIMIT_MEMLOCK and refuses early, with a hint, when `needed` more pinned bytes

@@ -6,7 +6,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::dma::{check_memlock, BufferAllocation, DmaAccess, DmaBuffer, HostMemory};
+use crate::dma::{
+    check_memlock, huge_page_size, page_size, BufferAllocation, DmaAccess, DmaBuffer, DmaSegment,
+    HostMemory,
+};
 use crate::error::{OsError, Result, VfioError};
 use crate::filter::DmaCapability;
 use crate::iova::{IovaAllocator, IovaRange};
@@ -33,19 +36,52 @@ enum IovaSource {
     },
 }
 
+/// What a device is given as the address of host memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DmaAddressing {
+    /// An IOVA the IOMMU translates: each buffer is one contiguous mapping.
+    Iommu,
+    /// No IOMMU (vfio noiommu mode): physical addresses from `/proc/self/pagemap`, in as
+    /// many segments as the pinned pages form (physical.rs).
+    Physical,
+    /// The simulated boards' noiommu mode: "physical" addresses handed out by the
+    /// simulated IOMMU's allocator, each buffer deliberately fragmented into scattered
+    /// segments of one base page to 2 MiB (huge pages: 1 to 4 huge pages), so that
+    /// segment handling is tested without root.
+    SimulatedPhysical,
+}
+
 pub struct IommuDomain {
     pub(crate) kind: DomainKind,
     iova: IovaSource,
+    addressing: DmaAddressing,
     pinned: AtomicU64,
+    /// Seeds the simulated fragmentation, so that successive buffers differ.
+    fragment_seed: AtomicU64,
 }
 
 impl IommuDomain {
     pub(crate) fn new(kind: DomainKind, allocator: IovaAllocator) -> Arc<Self> {
+        Self::with_addressing(kind, allocator, DmaAddressing::Iommu)
+    }
+
+    pub(crate) fn with_addressing(
+        kind: DomainKind,
+        allocator: IovaAllocator,
+        addressing: DmaAddressing,
+    ) -> Arc<Self> {
         Arc::new(Self {
             kind,
             iova: IovaSource::Own(Mutex::new(SharedIovaSpace::from_allocator(allocator))),
+            addressing,
             pinned: AtomicU64::new(0),
+            fragment_seed: AtomicU64::new(0x5eed),
         })
+    }
+
+    /// How devices in this domain address host memory.
+    pub fn addressing(&self) -> DmaAddressing {
+        self.addressing
     }
 
     /// A domain whose IOVAs the manager behind `link` allocates (container `container_id`).
@@ -54,6 +90,7 @@ impl IommuDomain {
         link: Arc<ManagerLink>,
         container_id: u32,
         page_size: u64,
+        addressing: DmaAddressing,
     ) -> Arc<Self> {
         Arc::new(Self {
             kind,
@@ -62,7 +99,9 @@ impl IommuDomain {
                 container_id,
                 page_size: page_size.max(1).next_power_of_two(),
             },
+            addressing,
             pinned: AtomicU64::new(0),
+            fragment_seed: AtomicU64::new(0x5eed),
         })
     }
 
@@ -157,15 +196,59 @@ impl IommuDomain {
         mode: BufferAllocation,
         messages: Messages,
     ) -> Result<DmaBuffer> {
+        match self.addressing {
+            DmaAddressing::Iommu => self.allocate_mapped(size, dma, access, mode, messages),
+            DmaAddressing::Physical => self.allocate_physical(size, dma, mode, messages),
+            DmaAddressing::SimulatedPhysical => {
+                self.allocate_fragmented(size, dma, access, mode, messages)
+            }
+        }
+    }
+
+    /// Behind an IOMMU: one mapping, one segment.
+    fn allocate_mapped(
+        self: &Arc<Self>,
+        size: usize,
+        dma: DmaCapability,
+        access: DmaAccess,
+        mode: BufferAllocation,
+        messages: Messages,
+    ) -> Result<DmaBuffer> {
         let memory = HostMemory::allocate(size, mode)?;
         let len = memory.len() as u64;
         if let DomainKind::Real(_) = self.kind {
             check_memlock(len, self.pinned.load(Ordering::Relaxed))?;
         }
+        let range = self.map_range(&memory, 0, len, dma, access)?;
+        let segment = DmaSegment {
+            device_address: range.start,
+            offset: 0,
+            len: memory.len(),
+        };
+        Ok(DmaBuffer::new(
+            memory,
+            vec![segment],
+            vec![range],
+            Arc::clone(self),
+            messages,
+        ))
+    }
+
+    /// Allocates an IOVA range for `len` bytes of `memory` from `offset` and maps them.
+    fn map_range(
+        &self,
+        memory: &HostMemory,
+        offset: usize,
+        len: u64,
+        dma: DmaCapability,
+        access: DmaAccess,
+    ) -> Result<IovaRange> {
         let range = self.allocate_iova(len, dma)?;
+        // SAFETY (of the pointer arithmetic): offset + len lies inside `memory`.
+        let host = memory.as_ptr().wrapping_add(offset);
         let mapped = match &self.kind {
-            DomainKind::Real(c) => c.map_dma(memory.as_ptr() as u64, range.start, len, access),
-            DomainKind::Sim(s) => s.map(memory.as_ptr(), range.start, len, access),
+            DomainKind::Real(c) => c.map_dma(host as u64, range.start, len, access),
+            DomainKind::Sim(s) => s.map(host, range.start, len, access),
         };
         if let Err(errno) = mapped {
             // Given back: a failed map must not keep its IOVA (vfio_access.md §12 #9).
@@ -177,7 +260,119 @@ impl IommuDomain {
             });
         }
         self.pinned.fetch_add(len, Ordering::Relaxed);
-        Ok(DmaBuffer::new(memory, range, Arc::clone(self), messages))
+        Ok(range)
+    }
+
+    /// No IOMMU: pinned pages at their physical addresses (physical.rs).
+    fn allocate_physical(
+        self: &Arc<Self>,
+        size: usize,
+        dma: DmaCapability,
+        mode: BufferAllocation,
+        messages: Messages,
+    ) -> Result<DmaBuffer> {
+        check_memlock(size as u64, self.pinned.load(Ordering::Relaxed))?;
+        let (memory, _contiguous_page) = HostMemory::allocate_pinned(size, mode)?;
+        // pagemap has one entry per base page, whatever page size backs the mapping.
+        let segments = crate::physical::read_segments(memory.as_ptr(), memory.len(), page_size())?;
+        crate::physical::check_address_limit(&segments, dma, memory.len())?;
+        self.pinned
+            .fetch_add(memory.len() as u64, Ordering::Relaxed);
+        Ok(DmaBuffer::new(
+            memory,
+            segments,
+            Vec::new(),
+            Arc::clone(self),
+            messages,
+        ))
+    }
+
+    /// Simulated noiommu mode: the buffer is cut into pieces of pseudo-random sizes, each
+    /// mapped on its own, and the pieces are given addresses in reverse order so that no
+    /// two neighbours are contiguous.
+    fn allocate_fragmented(
+        self: &Arc<Self>,
+        size: usize,
+        dma: DmaCapability,
+        access: DmaAccess,
+        mode: BufferAllocation,
+        messages: Messages,
+    ) -> Result<DmaBuffer> {
+        let granule = match mode {
+            BufferAllocation::HugePages => huge_page_size(),
+            _ => page_size(),
+        };
+        // Huge pages are simulated by the fragmentation granule: the host memory itself is
+        // ordinary, so that no huge pages need reserving to test.
+        let host_mode = match mode {
+            BufferAllocation::SharedMemory => BufferAllocation::SharedMemory,
+            _ => BufferAllocation::Heap,
+        };
+        let memory = HostMemory::allocate(size.max(1).next_multiple_of(granule), host_mode)?;
+        let max_units = match mode {
+            BufferAllocation::HugePages => 4,
+            _ => (2 << 20) / granule,
+        };
+        let mut seed = self.fragment_seed.fetch_add(1, Ordering::Relaxed);
+        let pieces = fragment_lengths(memory.len(), granule, max_units, &mut seed);
+        let mut ranges: Vec<IovaRange> = Vec::with_capacity(pieces.len());
+        // Addresses are allocated from the last piece to the first, so that each piece
+        // lies below the one before it in the buffer.
+        for &n in pieces.iter().rev() {
+            match self.allocate_iova(n as u64, dma) {
+                Ok(r) => ranges.push(r),
+                Err(e) => {
+                    for r in ranges {
+                        let _ = self.free_iova(r);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        ranges.reverse();
+        let mut segments = Vec::with_capacity(pieces.len());
+        let mut mapped: Vec<IovaRange> = Vec::with_capacity(pieces.len());
+        let mut offset = 0usize;
+        for (i, (&n, range)) in pieces.iter().zip(&ranges).enumerate() {
+            let host = memory.as_ptr().wrapping_add(offset);
+            let result = match &self.kind {
+                DomainKind::Sim(s) => s.map(host, range.start, n as u64, access),
+                DomainKind::Real(c) => c.map_dma(host as u64, range.start, n as u64, access),
+            };
+            if let Err(errno) = result {
+                for r in &mapped {
+                    let _ = self.unmap(*r);
+                }
+                for r in &ranges[i..] {
+                    let _ = self.free_iova(*r);
+                }
+                return Err(VfioError::MapDma {
+                    size: n as u64,
+                    iova: range.start,
+                    errno: OsError(errno),
+                });
+            }
+            self.pinned.fetch_add(n as u64, Ordering::Relaxed);
+            mapped.push(*range);
+            segments.push(DmaSegment {
+                device_address: range.start,
+                offset,
+                len: n,
+            });
+            offset += n;
+        }
+        Ok(DmaBuffer::new(
+            memory,
+            segments,
+            mapped,
+            Arc::clone(self),
+            messages,
+        ))
+    }
+
+    /// A buffer without IOMMU mappings was freed: its pages no longer count as pinned.
+    pub(crate) fn release_unmapped(&self, len: u64) {
+        self.pinned.fetch_sub(len, Ordering::Relaxed);
     }
 
     pub(crate) fn unmap(&self, range: IovaRange) -> Result<()> {
@@ -219,5 +414,46 @@ impl IommuDomain {
             }),
             DomainKind::Sim(s) => Ok(s.unmap_range(window.start, window.end)),
         }
+    }
+}
+
+/// Lengths (multiples of `granule`, at most `max_units` granules, roughly log-uniform so
+/// that single pages are common) adding up to `len`, from a 64-bit LCG
+/// (vfio_access.md §8's generator constants).
+fn fragment_lengths(len: usize, granule: usize, max_units: usize, seed: &mut u64) -> Vec<usize> {
+    let mut next = || {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 33) as usize
+    };
+    let bits = usize::BITS - max_units.max(1).leading_zeros();
+    let mut pieces = Vec::new();
+    let mut left = len;
+    while left > 0 {
+        let span = 1usize << (next() % bits as usize);
+        let units = 1 + next() % span.min(max_units.max(1));
+        let n = (units * granule).min(left);
+        pieces.push(n);
+        left -= n;
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fragment_lengths;
+
+    #[test]
+    fn fragments_cover_the_buffer_in_pages_of_4k_to_2m() {
+        let mut seed = 1;
+        let len = 64 << 20;
+        let pieces = fragment_lengths(len, 4096, 512, &mut seed);
+        assert_eq!(pieces.iter().sum::<usize>(), len);
+        assert!(pieces
+            .iter()
+            .all(|&n| n % 4096 == 0 && (4096..=2 << 20).contains(&n)));
+        assert!(pieces.contains(&4096), "single pages occur");
+        assert!(pieces.iter().any(|&n| n > 1 << 20), "large pieces occur");
     }
 }

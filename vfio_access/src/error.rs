@@ -52,6 +52,11 @@ pub enum VfioError {
     #[error("Unable to open {path} as is already open by {holder}")]
     GroupBusy { path: String, holder: String },
 
+    /// Opening a noiommu group needs CAP_SYS_RAWIO: the original's two-line hint
+    /// (vfio_access.md §3.1 step 6, transcript_fidelity.md §3.5).
+    #[error("  No permission to open {path}. Try:\nsudo setcap cap_sys_rawio=ep {executable}")]
+    NoiommuPermission { path: String, executable: String },
+
     #[error("{location}: VFIO_DEVICE_GET_INFO flags don't report a PCI device")]
     NotPci { location: PciLocation },
 
@@ -75,6 +80,27 @@ pub enum VfioError {
          raise it (e.g. `ulimit -l unlimited`, or memlock in /etc/security/limits.conf) or grant CAP_IPC_LOCK"
     )]
     MemlockLimit { needed: u64, limit: u64 },
+
+    /// No IOMMU: the physical memory a buffer got is beyond the device's reach (an A32
+    /// design: 4 GiB).
+    #[error(
+        "DMA buffer of {size} bytes got physical memory at 0x{address:x}, beyond the device's DMA address limit 0x{limit:x}: \
+         reserve huge pages early (kernel command line `hugepages=<n>`) so that they lie low, or use an IOMMU"
+    )]
+    DmaAboveLimit { size: u64, address: u64, limit: u64 },
+
+    /// No IOMMU: not enough huge pages reserved for a buffer.
+    #[error(
+        "DMA without an IOMMU needs {needed} free huge pages of {page_kib} kB for a buffer of {size} bytes, \
+         {free} free: reserve them with `echo {reserve_total} | sudo tee /sys/kernel/mm/hugepages/hugepages-{page_kib}kB/nr_hugepages`"
+    )]
+    NoHugePages {
+        size: u64,
+        needed: u64,
+        free: u64,
+        page_kib: usize,
+        reserve_total: u64,
+    },
 
     #[error("{location}: device is not DMA capable (opened with DMA capability none)")]
     NoDmaCapability { location: PciLocation },
@@ -153,5 +179,17 @@ mod tests {
             "open (/dev/vfio/86) failed : Device or resource busy"
         );
         assert_eq!(e.errno(), Some(Errno::EBUSY));
+    }
+
+    #[test]
+    fn noiommu_permission_is_the_originals_two_lines() {
+        let e = VfioError::NoiommuPermission {
+            path: "/dev/vfio/noiommu-1".into(),
+            executable: "/usr/local/bin/test_ddr".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "  No permission to open /dev/vfio/noiommu-1. Try:\nsudo setcap cap_sys_rawio=ep /usr/local/bin/test_ddr"
+        );
     }
 }

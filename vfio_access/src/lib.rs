@@ -29,6 +29,7 @@ pub mod mmio;
 pub mod multiprocess;
 pub mod pci_report;
 pub mod peripheral_lock;
+pub mod physical;
 pub mod real;
 mod session;
 pub mod signals;
@@ -38,8 +39,8 @@ pub mod timing;
 pub mod tools;
 
 pub use device::{BarInfo, Device};
-pub use dma::{BufferAllocation, DmaAccess, DmaBuffer};
-pub use domain::IommuDomain;
+pub use dma::{BufferAllocation, DmaAccess, DmaBuffer, DmaSegment};
+pub use domain::{DmaAddressing, IommuDomain};
 pub use error::{OsError, Result, VfioError};
 pub use filter::{DmaCapability, IdMatch, IdentityFilter, PciIdentity};
 pub use location::{LocationFilters, PciLocation};

@@ -10,7 +10,7 @@ use nix::unistd::{access, AccessFlags};
 
 use crate::device::{Backend, Device};
 use crate::dma::BufferAllocation;
-use crate::domain::{DomainKind, IommuDomain};
+use crate::domain::{DmaAddressing, DomainKind, IommuDomain};
 use crate::error::{Result, VfioError};
 use crate::filter::{first_match, IdentityFilter};
 use crate::iova::IovaAllocator;
@@ -33,6 +33,9 @@ pub struct OpenOptions {
     /// Where opening reports progress (`Opening device ...`), skipped devices and
     /// problems; the devices keep it for later messages. Discarded by default.
     pub messages: Messages,
+    /// Simulated boards only: their noiommu mode, "physical" DMA addresses and every
+    /// buffer fragmented (`--sim-noiommu`, [`SIM_NOIOMMU_ENV`](crate::sim::SIM_NOIOMMU_ENV)).
+    pub sim_noiommu: bool,
 }
 
 impl Default for OpenOptions {
@@ -43,6 +46,7 @@ impl Default for OpenOptions {
             isolate_iommu_groups: false,
             sysfs_root: PathBuf::from(sysfs::SYSFS_ROOT),
             messages: Messages::default(),
+            sim_noiommu: false,
         }
     }
 }
@@ -110,7 +114,7 @@ impl Session {
                 session.skipped.push(format!("{name}: {why}"));
             };
             let Some(group_no) = info.iommu_group else {
-                skip("no IOMMU group".into());
+                skip(crate::physical::no_iommu_group_reason_here());
                 continue;
             };
             let path = Group::path_for(group_no);
@@ -224,7 +228,7 @@ impl Session {
                 session.skipped.push(format!("{name}: {why}"));
             };
             let Some(group_no) = info.iommu_group else {
-                skip("no IOMMU group".into());
+                skip(crate::physical::no_iommu_group_reason_here());
                 continue;
             };
             let want_container = !group_container.contains_key(&group_no);
@@ -263,6 +267,11 @@ impl Session {
                         Arc::clone(link),
                         reply.container_id,
                         reply.page_size,
+                        if reply.iommu_type == uapi::VFIO_NOIOMMU_IOMMU {
+                            DmaAddressing::Physical
+                        } else {
+                            DmaAddressing::Iommu
+                        },
                     );
                     containers.insert(reply.container_id, Arc::clone(&d));
                     session.domains.push(Arc::clone(&d));
@@ -338,16 +347,24 @@ impl Session {
                 if !status.container_set {
                     group.set_container(&container)?;
                 }
-                let allocator = if group.is_noiommu() {
-                    // No IOMMU: no DMA mapping ioctls, so no IOVA space to hand out.
+                let (allocator, addressing) = if group.is_noiommu() {
+                    // No IOMMU: no DMA mapping ioctls, so no IOVA space to hand out; the
+                    // device is given physical addresses (physical.rs).
                     container.set_iommu(uapi::VFIO_NOIOMMU_IOMMU)?;
-                    IovaAllocator::new(&[], 4096)
+                    (IovaAllocator::new(&[], 4096), DmaAddressing::Physical)
                 } else {
                     container.set_iommu(container.preferred_type1())?;
                     let info = container.iommu_info()?;
-                    IovaAllocator::new(&info.iova_ranges, info.min_page_size())
+                    (
+                        IovaAllocator::new(&info.iova_ranges, info.min_page_size()),
+                        DmaAddressing::Iommu,
+                    )
                 };
-                let d = IommuDomain::new(DomainKind::Real(Arc::new(container)), allocator);
+                let d = IommuDomain::with_addressing(
+                    DomainKind::Real(Arc::new(container)),
+                    allocator,
+                    addressing,
+                );
                 if !isolate {
                     *shared = Some(Arc::clone(&d));
                 }
@@ -393,7 +410,16 @@ impl Session {
                         if let Some(w) = window {
                             allocator.restrict(w);
                         }
-                        let d = IommuDomain::new(DomainKind::Sim(SimIommu::new()), allocator);
+                        let addressing = if options.sim_noiommu {
+                            DmaAddressing::SimulatedPhysical
+                        } else {
+                            DmaAddressing::Iommu
+                        };
+                        let d = IommuDomain::with_addressing(
+                            DomainKind::Sim(SimIommu::new()),
+                            allocator,
+                            addressing,
+                        );
                         session.domains.push(Arc::clone(&d));
                         if !options.isolate_iommu_groups {
                             shared = Some(Arc::clone(&d));

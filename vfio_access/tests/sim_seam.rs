@@ -220,3 +220,82 @@ fn register_access_is_bounds_checked() {
     .unwrap();
     s.devices()[0].bar(0).unwrap().read32(0x1000);
 }
+
+/// The simulated noiommu mode (issue #14): buffers come in scattered segments whose
+/// addresses the device reaches, and nowhere else; the IOMMU mode keeps one segment.
+#[test]
+fn noiommu_buffers_are_fragmented_and_reachable_per_segment() {
+    let toy = Arc::new(Toy::default());
+    let opts = OpenOptions {
+        sim_noiommu: true,
+        ..OpenOptions::default()
+    };
+    let s = Session::open_sim(
+        vec![board(&toy, "0000:01:00.0", 1)],
+        &opts,
+        &[filter(DmaCapability::A32)],
+    )
+    .unwrap();
+    let d = &s.devices()[0];
+    let buf = d.alloc_dma(16 << 20, DmaAccess::READ_WRITE).unwrap();
+    let segments = buf.segments().to_vec();
+    assert!(
+        segments.len() > 4,
+        "fragmented: {} segments",
+        segments.len()
+    );
+    assert!(!buf.is_contiguous());
+    let mut offset = 0;
+    for pair in segments.windows(2) {
+        assert_ne!(
+            pair[0].device_address + pair[0].len as u64,
+            pair[1].device_address,
+            "neighbouring segments are not contiguous"
+        );
+    }
+    for seg in &segments {
+        assert_eq!(seg.offset, offset);
+        assert!(seg.len % 4096 == 0 && (4096..=2 << 20).contains(&seg.len));
+        assert!(
+            seg.device_address + seg.len as u64 <= 1 << 32,
+            "A32 below 4 GiB"
+        );
+        offset += seg.len;
+    }
+    assert_eq!(offset, buf.len());
+    // The toy copies 16 bytes from an address to address + 0x100: done at the last bytes of
+    // a segment the copy must land in that segment's memory, found through device_address.
+    let second = segments[1];
+    let at = second.offset + second.len - 0x110;
+    buf.write_bytes(at, b"0123456789abcdef");
+    d.bar(0).unwrap().write64(0x20, buf.device_address(at));
+    let mut out = [0u8; 16];
+    buf.read_bytes(at + 0x100, &mut out);
+    assert_eq!(&out, b"0123456789abcdef");
+    // Runs split at segment boundaries and at the run limit.
+    let runs = buf.device_runs(second.offset - 0x1000, 0x3000, 0x800);
+    assert_eq!(runs.iter().map(|r| r.1).sum::<u64>(), 0x3000);
+    assert!(runs.iter().all(|r| r.1 <= 0x800));
+    assert_eq!(
+        runs[1].0 + 0x800,
+        segments[0].device_address + segments[0].len as u64
+    );
+    assert_eq!(runs[2].0, second.device_address);
+    assert_eq!(buf.contiguous_address(second.offset - 8, 16), None);
+    assert_eq!(
+        buf.contiguous_address(second.offset, 16),
+        Some(second.device_address)
+    );
+    // The IOMMU mode: one segment.
+    let plain = Session::open_sim(
+        vec![board(&toy, "0000:01:00.0", 1)],
+        &OpenOptions::default(),
+        &[filter(DmaCapability::A64)],
+    )
+    .unwrap();
+    let one = plain.devices()[0]
+        .alloc_dma(16 << 20, DmaAccess::READ)
+        .unwrap();
+    assert_eq!(one.segments().len(), 1);
+    assert_eq!(one.segments()[0].device_address, one.iova());
+}

@@ -61,23 +61,52 @@ struct EduState {
 pub struct SimEdu {
     state: Mutex<EduState>,
     port: Mutex<Option<DmaPort>>,
+    /// QEMU's `dma_mask` property: host addresses are masked with it.
+    dma_mask: u64,
 }
 
 impl Default for SimEdu {
     fn default() -> Self {
+        Self::with_dma_mask_bits(DEFAULT_DMA_MASK_BITS)
+    }
+}
+
+/// QEMU's default `dma_mask` of the edu device: 28 bits.
+pub const DEFAULT_DMA_MASK_BITS: u8 = 28;
+
+/// The DMA capability of an edu device whose `dma_mask` has `bits` bits.
+pub fn dma_capability(bits: u8) -> DmaCapability {
+    if bits >= 64 {
+        DmaCapability::A64
+    } else {
+        DmaCapability::Bits(bits)
+    }
+}
+
+/// The identity filter for edu devices with a `bits`-bit `dma_mask`.
+pub fn filter(bits: u8) -> IdentityFilter {
+    IdentityFilter::vendor_device(VENDOR_ID, DEVICE_ID, dma_capability(bits))
+}
+
+impl SimEdu {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// A model whose `dma_mask` has `bits` bits (QEMU `-device edu,dma_mask=...`).
+    pub fn with_dma_mask_bits(bits: u8) -> Self {
         Self {
             state: Mutex::new(EduState {
                 buffer: vec![0; DMA_BUFFER_SIZE as usize],
                 ..EduState::default()
             }),
             port: Mutex::new(None),
+            dma_mask: if bits >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << bits) - 1
+            },
         }
-    }
-}
-
-impl SimEdu {
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
     }
 
     /// DMA transfers refused (out of range or by the IOMMU).
@@ -90,7 +119,7 @@ impl SimEdu {
     }
 
     fn run_dma(&self, s: &mut EduState, cmd: u64) {
-        let mask = (1u64 << 28) - 1;
+        let mask = self.dma_mask;
         let count = s.dma_count;
         let to_ram = cmd & DMA_CMD_TO_RAM != 0;
         let dev = if to_ram { s.dma_src } else { s.dma_dst };
@@ -190,10 +219,15 @@ impl SimDevice for SimEdu {
 /// (0000:00:03.0, 04.0, 05.0 in IOMMU groups 3, 4, 5); a board list places one per `edu`
 /// entry (`edu` or `edu@<location>`) and ignores the other designs.
 pub fn sim_boards(selection: &SimSelection) -> Vec<SimBoard> {
+    sim_boards_with_dma_mask(selection, DEFAULT_DMA_MASK_BITS)
+}
+
+/// [`sim_boards`] whose devices have a `bits`-bit `dma_mask`.
+pub fn sim_boards_with_dma_mask(selection: &SimSelection, bits: u8) -> Vec<SimBoard> {
     let board = |location: PciLocation| SimBoard {
         location,
         iommu_group: u32::from(location.device),
-        device: SimEdu::new() as Arc<dyn SimDevice>,
+        device: Arc::new(SimEdu::with_dma_mask_bits(bits)) as Arc<dyn SimDevice>,
     };
     match selection {
         SimSelection::Default => (3..=5)

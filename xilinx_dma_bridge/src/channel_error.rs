@@ -71,6 +71,10 @@ pub enum ChannelError {
     BufferMisaligned,
     #[error("The configuration card_buffer_start_offset doesn't meet the addr_alignment")]
     CardStartMisaligned,
+    /// Without an IOMMU a buffer is physically fragmented; one fixed buffer is one
+    /// descriptor, so it must lie in one physically contiguous piece (issue #14).
+    #[error("Fixed buffer {index} (host offset 0x{offset:x}, 0x{len:x} bytes) crosses a physically discontiguous boundary of the DMA buffer: without an IOMMU use --buffer-allocation huge-pages and a bytes_per_buffer that divides the huge page size")]
+    BufferNotContiguous { index: u32, offset: u64, len: u64 },
     #[error("Host buffer too small")]
     HostBufferTooSmall,
     #[error("Card memory too small")]

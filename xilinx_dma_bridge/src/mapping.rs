@@ -31,6 +31,8 @@ pub fn descriptors_mapping_bytes(num_descriptors: usize, c2h_stream: bool) -> us
 pub struct Region {
     /// Byte offset in the mapping.
     pub offset: usize,
+    /// Device address of the first byte. Without an IOMMU the rest of the region need
+    /// not follow it: address later bytes through the buffer's `device_address`.
     pub iova: u64,
     pub len: usize,
 }
@@ -64,7 +66,7 @@ impl SubAllocator {
         self.next = offset + n;
         Ok(Region {
             offset,
-            iova: self.buffer.iova() + offset as u64,
+            iova: self.buffer.device_address(offset),
             len: n,
         })
     }

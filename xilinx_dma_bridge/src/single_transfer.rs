@@ -23,6 +23,8 @@ pub enum SingleTransferError {
     Identity(#[from] IdentityError),
     #[error(transparent)]
     SubAllocation(#[from] SubAllocationError),
+    #[error("Transfer of 0x{len:x} bytes at host offset 0x{offset:x} is outside the host buffer of 0x{size:x} bytes")]
+    OutsideBuffer { offset: u64, len: u64, size: u64 },
     #[error("Error: Attempting to start transfer when DMA channel busy")]
     Busy,
     #[error("Transfer completed with error. channel_status=0x{status:x} with {completed} out of {total} descriptors completed")]
@@ -53,7 +55,7 @@ pub struct SingleTransfer {
     descriptors: Arc<DmaBuffer>,
     chain: Region,
     completed_word: Region,
-    /// Host IOVA and length of each descriptor.
+    /// Host device address and length of each descriptor.
     pieces: Vec<(u64, u64)>,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
@@ -82,16 +84,24 @@ impl SingleTransfer {
             .max(1);
         // 2023 rule: the 28-bit maximum rounded down to the alignment (§3.1).
         let max_len = (MAX_LENGTH_FIELD / align * align).max(align.min(MAX_LENGTH_FIELD));
-        let count = len.div_ceil(max_len).max(1) as usize;
+        // One descriptor per contiguous run of the host buffer (issue #14: without an
+        // IOMMU the buffer is fragmented), each at most max_len.
+        let end = host_offset
+            .checked_add(len)
+            .filter(|&e| e <= data.len() as u64)
+            .ok_or(SingleTransferError::OutsideBuffer {
+                offset: host_offset,
+                len,
+                size: data.len() as u64,
+            })?;
+        let mut pieces =
+            data.device_runs(host_offset as usize, (end - host_offset) as usize, max_len);
+        if pieces.is_empty() {
+            pieces.push((data.device_address(host_offset as usize), 0));
+        }
+        let count = pieces.len();
         let chain = descriptors.allocate(count * DESCRIPTOR_BYTES)?;
         let completed_word = descriptors.allocate(completed_count::BYTES)?;
-        let mut pieces = Vec::with_capacity(count);
-        let mut done = 0u64;
-        for _ in 0..count {
-            let piece = (len - done).min(max_len);
-            pieces.push((data.iova() + host_offset + done, piece));
-            done += piece;
-        }
         let t = Self {
             blocks,
             descriptors: Arc::clone(descriptors.buffer()),
@@ -135,7 +145,8 @@ impl SingleTransfer {
                 next: if last {
                     0
                 } else {
-                    self.chain.iova + ((i + 1) * DESCRIPTOR_BYTES) as u64
+                    self.descriptors
+                        .device_address(self.chain.offset + (i + 1) * DESCRIPTOR_BYTES)
                 },
             }
             .write_to(&self.descriptors, self.chain.offset + i * DESCRIPTOR_BYTES);

@@ -594,8 +594,13 @@ fn concurrent_clients_leak_nothing() {
             let device = if t % 2 == 0 { dev(3) } else { dev(5) };
             let opened = link.open_device(device, DmaCapability::A64, true).unwrap();
             assert!(opened.is_ok());
-            let domain =
-                IommuDomain::managed(DomainKind::Sim(iommu), Arc::clone(&link), t % 2, 4096);
+            let domain = IommuDomain::managed(
+                DomainKind::Sim(iommu),
+                Arc::clone(&link),
+                t % 2,
+                4096,
+                crate::DmaAddressing::Iommu,
+            );
             let mut kept = Vec::new();
             for i in 0..20usize {
                 let b = domain

@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use crate::domain::{DomainKind, IommuDomain};
+use crate::domain::{DmaAddressing, DomainKind, IommuDomain};
 use crate::error::{Result, VfioError};
 use crate::iova::{IovaAllocator, IovaRange};
 use crate::location::PciLocation;
@@ -123,6 +123,11 @@ impl Adopted {
         let mut domains = Vec::with_capacity(handover.containers.len());
         for (index, c) in handover.containers.iter().enumerate() {
             let container = Container::from_fd(own(c.fd), c.iommu_type);
+            let addressing = if c.iommu_type == uapi::VFIO_NOIOMMU_IOMMU {
+                DmaAddressing::Physical
+            } else {
+                DmaAddressing::Iommu
+            };
             if let Some(link) = &manager {
                 let page = if c.iommu_type == uapi::VFIO_NOIOMMU_IOMMU {
                     4096
@@ -134,6 +139,7 @@ impl Adopted {
                     Arc::clone(link),
                     index as u32,
                     page,
+                    addressing,
                 ));
                 continue;
             }
@@ -148,9 +154,10 @@ impl Adopted {
                 }
                 a
             };
-            domains.push(IommuDomain::new(
+            domains.push(IommuDomain::with_addressing(
                 DomainKind::Real(Arc::new(container)),
                 allocator,
+                addressing,
             ));
         }
         let mut groups: Vec<(RawFd, Arc<Group>)> = Vec::new();

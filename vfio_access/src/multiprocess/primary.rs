@@ -345,6 +345,13 @@ pub fn run(
     let mut env: Vec<(OsString, OsString)> = Vec::new();
     if let Some(sel) = &options.simulation {
         env.push((SIM_ENV.into(), sel.env_value().into()));
+        if session
+            .domains()
+            .iter()
+            .any(|d| d.addressing() == crate::DmaAddressing::SimulatedPhysical)
+        {
+            env.push((crate::sim::SIM_NOIOMMU_ENV.into(), "1".into()));
+        }
     }
     // The secondaries' IOVAs come from this process's in-process manager (the same server
     // and IOVA bookkeeping as vfio_multi_process_manager), inside their windows. Not for

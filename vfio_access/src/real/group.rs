@@ -63,6 +63,14 @@ impl Group {
                 number,
                 path,
             )),
+            Err(Errno::EPERM) if path.to_string_lossy().contains("/noiommu-") => {
+                Err(VfioError::NoiommuPermission {
+                    path: path.display().to_string(),
+                    executable: std::fs::read_link("/proc/self/exe")
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|_| "<executable>".into()),
+                })
+            }
             Err(Errno::EBUSY) => Err(VfioError::GroupBusy {
                 holder: holder_of(&path),
                 path: path.display().to_string(),

@@ -8,7 +8,7 @@ mod selection;
 pub(crate) use device::{SimBar, SimConfigSpace};
 pub use device::{SimBarInfo, SimBoard, SimDevice};
 pub use iommu::{DmaMemory, DmaPort, IommuFault, SimIommu};
-pub use selection::{SimSelection, SIM_ENV};
+pub use selection::{SimSelection, SIM_ENV, SIM_NOIOMMU_ENV};
 
 use crate::iova::IovaRange;
 

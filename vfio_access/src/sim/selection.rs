@@ -6,6 +6,11 @@
 /// `default` for the default simulated boards, or a board list as for `--sim=`.
 pub const SIM_ENV: &str = "FPGA_SIO_SIM";
 
+/// Environment variable that selects the simulated boards' noiommu mode (`1`): DMA
+/// addresses are "physical" and every buffer is fragmented (`--sim-noiommu`); a primary
+/// passes it on to its secondaries.
+pub const SIM_NOIOMMU_ENV: &str = "FPGA_SIO_SIM_NOIOMMU";
+
 /// What `--sim` selected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SimSelection {

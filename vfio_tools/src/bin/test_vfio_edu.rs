@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use command_line::{cli, DeviceArgs};
-use vfio_access::{Device, DmaAccess, Mmio, Session};
+use vfio_access::{Device, DmaAccess, DmaAddressing, Mmio, Session};
 use vfio_tools::edu::{self, DMA_BUFFER, DMA_CMD_START, DMA_CMD_TO_RAM};
 
 /// Test QEMU edu devices (1234:11e8) through VFIO: registers, factorial, DMA round trips.
@@ -32,6 +32,13 @@ struct Args {
     /// Bytes per DMA transfer (1..=4095: QEMU 7.2 rejects a DMA touching the buffer's last byte).
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=4095))]
     transfer_size: u64,
+
+    /// Width of the devices' DMA mask in bits, as QEMU's `-device edu,dma_mask=` sets it
+    /// (default 28, QEMU's). Without an IOMMU buffers are at physical addresses, usually
+    /// above 256 MiB: start QEMU with `dma_mask=0xffffffffffffffff` and pass 64.
+    #[arg(long = "dma-mask-bits", alias = "dma_mask_bits", default_value_t = edu::DEFAULT_DMA_MASK_BITS,
+          value_parser = clap::value_parser!(u8).range(28..=64))]
+    dma_mask_bits: u8,
 
     /// Longest wait for one DMA or factorial to complete, in milliseconds.
     #[arg(long, default_value_t = 5000)]
@@ -142,8 +149,10 @@ fn dma_round_trips(dev: &Device, bar: &Mmio, args: &Args, timeout: Duration) -> 
     let from_device = dev
         .alloc_dma(len, DmaAccess::WRITE)
         .with_context(|| format!("{loc}: DMA buffer (device to RAM)"))?;
+    let physical = dev.domain().addressing() != DmaAddressing::Iommu;
     println!(
-        "{loc}: DMA buffers at IOVA 0x{:x} (to device) and 0x{:x} (from device), {len} bytes per transfer",
+        "{loc}: DMA buffers at {} 0x{:x} (to device) and 0x{:x} (from device), {len} bytes per transfer",
+        if physical { "physical address" } else { "IOVA" },
         to_device.iova(),
         from_device.iova()
     );
@@ -157,17 +166,20 @@ fn dma_round_trips(dev: &Device, bar: &Mmio, args: &Args, timeout: Duration) -> 
         let _device = lock_device(dev)?;
         to_device.write_bytes(0, &data);
         from_device.fill(0, len, !data[0]);
-        dma(bar, to_device.iova(), DMA_BUFFER, len as u64, 0, timeout)
-            .with_context(|| format!("{loc}: round trip {i}: RAM to device"))?;
-        dma(
-            bar,
-            DMA_BUFFER,
-            from_device.iova(),
-            len as u64,
-            DMA_CMD_TO_RAM,
-            timeout,
-        )
-        .with_context(|| format!("{loc}: round trip {i}: device to RAM"))?;
+        // One DMA per contiguous piece: without an IOMMU a buffer may span physically
+        // separate pages (issue #14).
+        let mut at = DMA_BUFFER;
+        for (address, n) in to_device.device_runs(0, len, u64::MAX) {
+            dma(bar, address, at, n, 0, timeout)
+                .with_context(|| format!("{loc}: round trip {i}: RAM to device"))?;
+            at += n;
+        }
+        let mut at = DMA_BUFFER;
+        for (address, n) in from_device.device_runs(0, len, u64::MAX) {
+            dma(bar, at, address, n, DMA_CMD_TO_RAM, timeout)
+                .with_context(|| format!("{loc}: round trip {i}: device to RAM"))?;
+            at += n;
+        }
         let mut back = vec![0u8; len];
         from_device.read_bytes(0, &mut back);
         if let Some(first) = back.iter().zip(&data).position(|(a, b)| a != b) {
@@ -193,8 +205,12 @@ fn main() -> std::process::ExitCode {
         vfio_access::signals::interrupt_flag();
         let options = args.devices.open_options();
         let session = match args.devices.simulation() {
-            Some(sel) => Session::open_sim(edu::sim_boards(&sel), &options, &[edu::FILTER])?,
-            None => Session::open(&options, &[edu::FILTER])?,
+            Some(sel) => Session::open_sim(
+                edu::sim_boards_with_dma_mask(&sel, args.dma_mask_bits),
+                &options,
+                &[edu::filter(args.dma_mask_bits)],
+            )?,
+            None => Session::open(&options, &[edu::filter(args.dma_mask_bits)])?,
         };
         if session.devices().is_empty() {
             bail!(

@@ -147,6 +147,34 @@ impl DmaChannel {
         Ok(())
     }
 
+    /// Each fixed buffer is one descriptor: it must be one contiguous piece of the data
+    /// buffer (always so behind an IOMMU).
+    fn check_fixed_buffers_contiguous(&self) -> Result<(), ChannelError> {
+        let c = &self.config;
+        if let BufferLayout::Fixed {
+            bytes_per_buffer,
+            host_start_offset,
+            ..
+        } = c.buffers
+        {
+            for index in 0..c.num_descriptors {
+                let offset = host_start_offset + u64::from(index) * bytes_per_buffer;
+                if self
+                    .data
+                    .contiguous_address(offset as usize, bytes_per_buffer as usize)
+                    .is_none()
+                {
+                    return Err(ChannelError::BufferNotContiguous {
+                        index,
+                        offset,
+                        len: bytes_per_buffer,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn try_init(
         &mut self,
         device: &Device,
@@ -160,6 +188,7 @@ impl DmaChannel {
             .max(c.min_size_alignment)
             .max(1);
         self.validate()?;
+        self.check_fixed_buffers_contiguous()?;
         if blocks.is_busy() {
             return Err(ChannelError::BusyAtInit);
         }
@@ -196,7 +225,7 @@ impl DmaChannel {
                     let at = u64::from(i) * bytes_per_buffer;
                     (
                         bytes_per_buffer,
-                        self.data.iova() + host_start_offset + at,
+                        self.data.device_address((host_start_offset + at) as usize),
                         card_start_offset + at,
                     )
                 }
@@ -238,7 +267,8 @@ impl DmaChannel {
         };
         let (source, destination) = match (self.config.direction, &ring.stream_writebacks) {
             (DmaDirection::C2H, Some(wb)) => (
-                wb.iova + u64::from(index) * stream_writeback::BYTES as u64,
+                self.descriptors_mapping
+                    .device_address(wb.offset + index as usize * stream_writeback::BYTES),
                 host,
             ),
             (DmaDirection::H2C, _) => (host, card),
@@ -250,7 +280,9 @@ impl DmaChannel {
             length: length as u32,
             source,
             destination,
-            next: ring.descriptors.iova + u64::from(next_index) * DESCRIPTOR_BYTES as u64,
+            next: self
+                .descriptors_mapping
+                .device_address(descriptor_offset(ring, next_index)),
         }
         .write_to(&self.descriptors_mapping, descriptor_offset(ring, index));
     }
@@ -352,8 +384,19 @@ impl DmaChannel {
 
     /// Reserves and writes the descriptors of a variable transfer; None when not enough
     /// are free.
+    /// One descriptor per contiguous run of the host buffer, each at most
+    /// [`MAX_DESCRIPTOR_LEN`] (issue #14: without an IOMMU a buffer is fragmented).
     fn write_transfer(&mut self, len: u64, host_offset: u64, card_offset: u64) -> Option<usize> {
-        let count = descriptors_for(len) as u32;
+        let runs = self
+            .data
+            .device_runs(host_offset as usize, len as usize, MAX_DESCRIPTOR_LEN);
+        // A zero-length transfer still takes one descriptor.
+        let runs = if runs.is_empty() {
+            vec![(self.data.device_address(host_offset as usize), 0)]
+        } else {
+            runs
+        };
+        let count = runs.len() as u32;
         if self.free_descriptors() < count || self.failed() {
             return None;
         }
@@ -361,16 +404,26 @@ impl DmaChannel {
         let ring = self.ring.as_ref()?;
         let stream_h2c = self.is_stream() && self.config.direction == DmaDirection::H2C;
         let mut done = 0u64;
-        for k in 0..count {
-            let index = ring.bookkeeping.index_after(first, k);
-            let piece = (len - done).min(MAX_DESCRIPTOR_LEN);
-            let host = self.data.iova() + host_offset + done;
+        for (k, &(host, piece)) in runs.iter().enumerate() {
+            let index = ring.bookkeeping.index_after(first, k as u32);
             // A stream packet ends with its last descriptor.
-            let eop = stream_h2c && k + 1 == count;
+            let eop = stream_h2c && k + 1 == runs.len();
             self.write_descriptor(ring, index, piece, host, card_offset + done, eop);
             done += piece;
         }
         Some(host_offset as usize)
+    }
+
+    /// Descriptors a transfer of `len` bytes at `host_offset` takes.
+    fn descriptors_needed(&self, len: u64, host_offset: u64) -> u64 {
+        match usize::try_from(host_offset.saturating_add(len)) {
+            Ok(end) if end <= self.data.len() => (self
+                .data
+                .device_runs(host_offset as usize, len as usize, MAX_DESCRIPTOR_LEN)
+                .len() as u64)
+                .max(1),
+            _ => descriptors_for(len),
+        }
     }
 
     /// Populates a memory-mapped variable transfer (§4.7). Returns the host offset of the
@@ -384,7 +437,7 @@ impl DmaChannel {
         if !self.usable() {
             return None;
         }
-        let required = descriptors_for(len);
+        let required = self.descriptors_needed(len, host_offset);
         let n = u64::from(self.num_descriptors());
         let host_size = self.data.len() as u64;
         let card_size = match self.config.interface {
@@ -403,13 +456,14 @@ impl DmaChannel {
         self.write_transfer(len, host_offset, card_offset)
     }
 
-    /// Populates a stream variable transfer (§4.7): C2H transfers must fit one
-    /// descriptor; H2C transfers end with EOP.
+    /// Populates a stream variable transfer (§4.7): H2C transfers end with EOP. A C2H
+    /// transfer fits one descriptor behind an IOMMU; without one it takes one per
+    /// contiguous piece of the host buffer, and its completion sums their writebacks.
     pub fn populate_stream_transfer(&mut self, len: u64, host_offset: u64) -> Option<usize> {
         if !self.usable() {
             return None;
         }
-        let required = descriptors_for(len);
+        let required = self.descriptors_needed(len, host_offset);
         let n = u64::from(self.num_descriptors());
         let host_size = self.data.len() as u64;
         let stream = self.is_stream();
@@ -418,7 +472,11 @@ impl DmaChannel {
         check!(self, stream, None);
         check!(self, variable, None);
         check!(self, required <= n, None);
-        check!(self, !c2h || required == 1, None);
+        check!(
+            self,
+            !c2h || required == 1 || !self.data.is_contiguous(),
+            None
+        );
         check!(self, host_offset.saturating_add(len) <= host_size, None);
         self.write_transfer(len, host_offset, 0)
     }
@@ -529,17 +587,31 @@ impl DmaChannel {
             DmaDirection::H2C => first.source,
             DmaDirection::C2H => first.destination,
         };
-        let host_offset = host_iova.wrapping_sub(self.data.iova()) as usize;
+        let Some(host_offset) = self.data.offset_of(host_iova) else {
+            self.fail(ChannelError::Assertion(
+                "descriptor host address inside the buffer",
+            ));
+            return None;
+        };
         let (len, eop) = match ring.stream_writebacks {
             Some(wb) => {
-                let at = wb.offset + ready.first_index as usize * stream_writeback::BYTES;
-                let w = StreamWriteback::read_from(mapping, at);
-                if !w.magic_ok() {
-                    self.fail(ChannelError::StreamWritebackMagic(w.magic_status));
-                    return None;
+                // One writeback per descriptor of the transfer (several only when the
+                // host buffer is fragmented, issue #14).
+                let mut len = 0u64;
+                let mut eop = false;
+                for k in 0..ready.descriptors {
+                    let i = ring.bookkeeping.index_after(ready.first_index, k);
+                    let at = wb.offset + i as usize * stream_writeback::BYTES;
+                    let w = StreamWriteback::read_from(mapping, at);
+                    if !w.magic_ok() {
+                        self.fail(ChannelError::StreamWritebackMagic(w.magic_status));
+                        return None;
+                    }
+                    StreamWriteback::clear(mapping, at);
+                    len += u64::from(w.length);
+                    eop = w.eop();
                 }
-                StreamWriteback::clear(mapping, at);
-                (u64::from(w.length), Some(w.eop()))
+                (len, Some(eop))
             }
             None => {
                 let len = (0..ready.descriptors)

@@ -24,7 +24,6 @@ mod register_tests;
 mod stream_ring;
 
 use std::io::{self, Write};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -230,14 +229,10 @@ fn test_design(
     }
 }
 
-/// No IOMMU: a real device whose group is only available as `/dev/vfio/noiommu-<n>`.
+/// No IOMMU (vfio noiommu mode, or the simulated boards' noiommu mode): the card is given
+/// physical addresses.
 fn uses_physical_memory(d: &DmaDesign) -> bool {
-    if d.device.is_simulated() {
-        return false;
-    }
-    let group = d.device.iommu_group();
-    !Path::new(&format!("/dev/vfio/{group}")).exists()
-        && Path::new(&format!("/dev/vfio/noiommu-{group}")).exists()
+    d.device.domain().addressing() != vfio_access::DmaAddressing::Iommu
 }
 
 struct Ctx<'a> {

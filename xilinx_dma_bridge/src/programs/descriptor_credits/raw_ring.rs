@@ -24,11 +24,11 @@ pub(super) struct Mapping {
 }
 
 impl Mapping {
-    /// The IOVA given to the card for byte `at` of the mapping.
+    /// The device address given to the card for byte `at` of the mapping (of the segment
+    /// holding it: without an IOMMU the mapping is fragmented, issue #14).
     pub(super) fn card_iova(&self, at: u64) -> u64 {
         self.buffer
-            .iova()
-            .wrapping_add(at)
+            .device_address(at as usize)
             .wrapping_add(self.offset)
     }
 }
@@ -42,7 +42,8 @@ pub(super) struct Ring {
     ring: Region,
     completed_word: Region,
     stream_wb: Option<Region>,
-    stream_wb_iova: u64,
+    /// The IOVA the card is given for each stream writeback (with any `-o` offset).
+    stream_wb_iovas: Vec<u64>,
     /// Descriptors credited so far.
     pub(super) started: u64,
     /// Descriptors completed so far (from the 24-bit writeback count).
@@ -72,7 +73,13 @@ impl Ring {
             .map(|i| descriptors.card_iova((ring.offset + i * DESCRIPTOR_BYTES) as u64))
             .collect();
         let r = Self {
-            stream_wb_iova: stream_wb.map_or(0, |wb| descriptors.card_iova(wb.offset as u64)),
+            stream_wb_iovas: stream_wb.map_or_else(Vec::new, |wb| {
+                (0..RING as usize)
+                    .map(|i| {
+                        descriptors.card_iova((wb.offset + i * stream_writeback::BYTES) as u64)
+                    })
+                    .collect()
+            }),
             regs,
             descriptors: Arc::clone(&descriptors.buffer),
             descriptor_iovas,
@@ -103,7 +110,7 @@ impl Ring {
     pub(super) fn populate(&self, index: u64, len: u64, src: u64, dst: u64, eop: bool) {
         let slot = (index % RING) as usize;
         let source = match self.stream_wb {
-            Some(_) => self.stream_wb_iova + (slot * stream_writeback::BYTES) as u64,
+            Some(_) => self.stream_wb_iovas[slot],
             None => src,
         };
         Descriptor {
