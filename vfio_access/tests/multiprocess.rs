@@ -51,6 +51,7 @@ fn handover() -> impl Strategy<Value = Handover> {
                 window,
                 containers,
                 devices,
+                through_manager: false,
             }
         })
 }

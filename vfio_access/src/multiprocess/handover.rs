@@ -50,6 +50,10 @@ pub struct Handover {
     pub window: Option<IovaRange>,
     pub containers: Vec<HandedContainer>,
     pub devices: Vec<HandedDevice>,
+    /// A `vfio_multi_process_manager` owns the devices: nothing is handed over and the
+    /// secondary is started without [`SECONDARY_ENV`], so it finds the manager by itself
+    /// (never encoded).
+    pub through_manager: bool,
 }
 
 fn bad(reason: impl Into<String>) -> VfioError {
@@ -257,6 +261,7 @@ mod tests {
     fn sample() -> Handover {
         Handover {
             simulated: false,
+            through_manager: false,
             window: Some(IovaRange::new(0x100_0000, 0x1ff_ffff)),
             containers: vec![HandedContainer {
                 fd: 4,

@@ -109,10 +109,13 @@ pub fn spawn_secondary_with(
     let mut fds = handover.fds();
     fds.extend_from_slice(extra_fds);
     let mut cmd = Command::new(path);
-    cmd.arg0(name)
-        .args(args)
-        .env(SECONDARY_ENV, handover.encode())
-        .envs(env.iter().map(|(k, v)| (k, v)));
+    cmd.arg0(name).args(args);
+    if handover.through_manager {
+        cmd.env_remove(SECONDARY_ENV);
+    } else {
+        cmd.env(SECONDARY_ENV, handover.encode());
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
     // SAFETY: the closure runs in the forked child before exec and only makes
     // async-signal-safe calls (fcntl, sigaction via signal) on plain integers; it allocates
     // nothing (`fds` was built before the fork and is only read).

@@ -152,7 +152,15 @@ pub fn launch(
     .map_err(LaunchError::Secondaries)?;
     let mut filters = catalog.filters();
     filters.extend(request.pci_ids.iter().copied());
+    // Found without connecting: a connection of the primary's own would count as a client
+    // and end a `--once` manager before the secondaries connect.
+    let external_manager = request
+        .simulation
+        .is_none()
+        .then(|| crate::manager::startup::listener_holder(&crate::manager::socket_name()))
+        .flatten();
     let session = match &request.simulation {
+        None if external_manager.is_some() => Session::from_parts(Vec::new(), Vec::new()),
         Some(selection) => Session::open_sim(
             catalog
                 .sim_boards(selection, &request.pci_ids)
@@ -170,6 +178,7 @@ pub fn launch(
             show_fds: request.show_fds,
             simulation: request.simulation.clone(),
             messages: request.open.messages.clone(),
+            external_manager,
         },
     )?;
     let failed = reports.iter().filter(|r| !r.succeeded()).count();

@@ -44,6 +44,11 @@ pub struct PrimaryOptions {
     pub simulation: Option<SimSelection>,
     /// Where the run reports secondaries started and ended, cleanup and the summary.
     pub messages: Messages,
+    /// A `vfio_multi_process_manager` owns the devices (its listener, e.g.
+    /// `/usr/local/bin/vfio_multi_process_manager PID 205`): the primary opens nothing and
+    /// each secondary opens its devices and gets its IOVAs through the manager, whose one
+    /// allocator per container keeps them apart (no windows needed).
+    pub external_manager: Option<String>,
 }
 
 /// A secondary ready to start.
@@ -336,9 +341,23 @@ pub fn run(
 ) -> Result<Vec<SecondaryReport>> {
     let simulated = options.simulation.is_some();
     let messages = &options.messages;
-    map_all_bars(session)?;
-    let windows = plan_windows(session, simulated, options.windows, secondaries.len())?;
-    let base = handover_for(session, simulated);
+    let (windows, base) = match &options.external_manager {
+        Some(holder) => {
+            messages.progress(&format!(
+                "VFIO multi-process manager {holder} owns the devices: each secondary opens its devices through it"
+            ));
+            let base = Handover {
+                through_manager: true,
+                ..Handover::default()
+            };
+            (vec![None; secondaries.len()], base)
+        }
+        None => {
+            map_all_bars(session)?;
+            let windows = plan_windows(session, simulated, options.windows, secondaries.len())?;
+            (windows, handover_for(session, simulated))
+        }
+    };
     if options.show_fds {
         messages.progress(fd_display(session).trim_end_matches('\n'));
     }
