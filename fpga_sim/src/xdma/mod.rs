@@ -27,6 +27,7 @@ use vfio_access::sim::DmaPort;
 
 use crate::axi_stream_switch::AxiStreamSwitchModel;
 use crate::crc64_stream::Crc64StreamEngine;
+use crate::pcie_link::LinkPacer;
 use crate::peripheral::Peripheral;
 use card_memory::CardMemory;
 pub use faults::{Direction, FaultKind, XdmaFault, XDMA_FAULT_ENV};
@@ -137,6 +138,8 @@ pub(crate) struct Core {
     crc64: Vec<Mutex<Crc64StreamEngine>>,
     /// H2C channels waiting for the switch to route their slave port somewhere.
     back_pressured: Vec<AtomicBool>,
+    /// The board's PCIe link, which every channel's data crosses (pcie_link.rs).
+    pacer: Arc<LinkPacer>,
 }
 
 pub(crate) fn dir_index(d: Direction) -> usize {
@@ -379,9 +382,14 @@ pub struct XdmaModel {
 }
 
 impl XdmaModel {
-    /// A model in its reset state. Faults listed in [`XDMA_FAULT_ENV`] are armed (an invalid
-    /// list is reported on stderr and ignored).
+    /// A model in its reset state, its DMA not limited by a link. Faults listed in
+    /// [`XDMA_FAULT_ENV`] are armed (an invalid list is reported on stderr and ignored).
     pub fn new(config: XdmaConfig) -> Arc<Self> {
+        Self::with_pacer(config, Arc::new(LinkPacer::unlimited()))
+    }
+
+    /// As [`XdmaModel::new`], its data paced by the board's link.
+    pub fn with_pacer(config: XdmaConfig, pacer: Arc<LinkPacer>) -> Arc<Self> {
         let core = Arc::new_cyclic(|me| Core {
             config,
             me: me.clone(),
@@ -394,6 +402,7 @@ impl XdmaModel {
             switch: OnceLock::new(),
             crc64: (0..MAX_CHANNELS).map(|_| Mutex::default()).collect(),
             back_pressured: (0..MAX_CHANNELS).map(|_| AtomicBool::new(false)).collect(),
+            pacer,
         });
         if let Ok(text) = std::env::var(XDMA_FAULT_ENV) {
             match faults::parse_fault_list(&text) {
