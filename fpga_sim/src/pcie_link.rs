@@ -174,19 +174,32 @@ impl LinkChoice {
     }
 }
 
-/// How far a direction may fall behind its schedule and catch up (a thread woken late
-/// by the scheduler does not lose link time).
+/// How far a channel may fall behind its schedule and catch up (a thread woken late by
+/// the scheduler does not lose link time).
 const CATCH_UP: Duration = Duration::from_millis(2);
+/// A channel that carried nothing for this long no longer takes a share of the link.
+const ACTIVE_WINDOW: Duration = Duration::from_millis(20);
+/// Channels per direction the pacer tells apart (the XDMA IP has at most 4).
+pub const PACED_CHANNELS: usize = 8;
 
-/// Paces one board's DMA at its link's practical rate. Each direction has its own budget;
-/// within a direction, requests are served in arrival order, and as every engine has one
-/// request at a time, the channels of a direction share its rate equally.
+#[derive(Debug, Clone, Copy)]
+struct ChannelClock {
+    /// When the channel's last request has crossed the link.
+    next_free: Instant,
+    /// When the channel last asked for the link.
+    last_request: Instant,
+}
+
+/// Paces one board's DMA at its link's practical rate. Each direction has its own budget
+/// (the link is full duplex), split equally between the channels active in that direction
+/// (those that asked within the last 20 ms): with n active, each moves at rate / n,
+/// whatever the sizes of its requests, so the streams of a board get equal shares.
 #[derive(Debug)]
 pub struct LinkPacer {
-    /// Seconds per byte; None: not paced.
+    /// Seconds per byte of the whole direction; None: not paced.
     seconds_per_byte: Option<f64>,
-    /// When each direction's schedule is next free ([H2C, C2H]).
-    next_free: [Mutex<Option<Instant>>; 2],
+    /// [H2C, C2H][channel].
+    clocks: [Mutex<[Option<ChannelClock>; PACED_CHANNELS]>; 2],
 }
 
 impl LinkPacer {
@@ -203,31 +216,50 @@ impl LinkPacer {
     fn at_rate(bytes_per_second: Option<f64>) -> Self {
         Self {
             seconds_per_byte: bytes_per_second.map(|r| 1.0 / r),
-            next_free: [Mutex::new(None), Mutex::new(None)],
+            clocks: [Mutex::new([None; PACED_CHANNELS]), Mutex::new([None; PACED_CHANNELS])],
         }
     }
 
-    /// The paced rate in bytes per second (None: unlimited).
+    /// The paced rate of a direction in bytes per second (None: unlimited).
     pub fn bytes_per_second(&self) -> Option<f64> {
         self.seconds_per_byte.map(|s| 1.0 / s)
     }
 
-    /// Takes `bytes` of the link in direction `d`: returns when the link has carried them.
-    pub fn carry(&self, d: Direction, bytes: usize) {
+    /// Channel `channel` takes `bytes` of the link in direction `d`: returns when the link
+    /// has carried them at the channel's share of the rate.
+    pub fn carry(&self, d: Direction, channel: usize, bytes: usize) {
         let Some(spb) = self.seconds_per_byte else {
             return;
         };
-        let lane = match d {
-            Direction::H2C => &self.next_free[0],
-            Direction::C2H => &self.next_free[1],
+        if bytes == 0 {
+            // An engine polling an empty stream is not using the link.
+            return;
+        }
+        let clocks = match d {
+            Direction::H2C => &self.clocks[0],
+            Direction::C2H => &self.clocks[1],
         };
         let now = Instant::now();
         let done = {
-            let mut next = lane.lock().unwrap_or_else(|p| p.into_inner());
+            let mut clocks = clocks.lock().unwrap_or_else(|p| p.into_inner());
+            let me = channel % PACED_CHANNELS;
+            let active = clocks
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| {
+                    *i == me
+                        || c.is_some_and(|c| {
+                            now.saturating_duration_since(c.last_request) < ACTIVE_WINDOW
+                        })
+                })
+                .count();
             let earliest = now.checked_sub(CATCH_UP).unwrap_or(now);
-            let start = next.map_or(now, |n| n.max(earliest));
-            let done = start + Duration::from_secs_f64(bytes as f64 * spb);
-            *next = Some(done);
+            let start = clocks[me].map_or(now, |c| c.next_free.max(earliest));
+            let done = start + Duration::from_secs_f64(bytes as f64 * spb * active as f64);
+            clocks[me] = Some(ChannelClock {
+                next_free: done,
+                last_request: now,
+            });
             done
         };
         // The time the link takes (the model's behaviour, not a synchronisation).
@@ -305,12 +337,13 @@ mod tests {
         let p = LinkPacer::unlimited();
         assert_eq!(p.bytes_per_second(), None);
         let t = Instant::now();
-        p.carry(Direction::H2C, usize::MAX / 2);
+        p.carry(Direction::H2C, 0, usize::MAX / 2);
         assert!(t.elapsed() < Duration::from_secs(1));
     }
 
-    /// Four channels of one direction each move the same bytes: each gets a quarter of
-    /// the rate (finishing times within 10%), and together they move at the link's rate.
+    /// Four channels of one direction each move the same bytes, in requests of different
+    /// sizes: each gets a quarter of the rate (finishing times within 10%), and together
+    /// they move at the link's rate.
     #[test]
     fn four_channels_share_one_direction_equally() {
         let link = LinkWidthSpeed {
@@ -319,14 +352,15 @@ mod tests {
         };
         let pacer = Arc::new(LinkPacer::paced(link));
         let per_channel = 40usize << 20;
-        let chunk = 64usize << 10;
+        let chunk = 16usize << 10;
         let start = Instant::now();
         let threads: Vec<_> = (0..4)
-            .map(|_| {
+            .map(|c| {
                 let pacer = Arc::clone(&pacer);
                 std::thread::spawn(move || {
+                    let chunk = chunk << c;
                     for _ in 0..per_channel / chunk {
-                        pacer.carry(Direction::C2H, chunk);
+                        pacer.carry(Direction::C2H, c, chunk);
                     }
                     start.elapsed().as_secs_f64()
                 })

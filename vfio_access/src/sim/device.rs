@@ -202,6 +202,11 @@ impl SimConfigSpace {
         }
     }
 
+    /// The whole space as it is now.
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.bytes.lock().unwrap_or_else(|p| p.into_inner()).to_vec()
+    }
+
     pub fn read(&self, offset: u64, len: usize) -> Option<u32> {
         let c = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
         let o = usize::try_from(offset).ok()?;
