@@ -174,9 +174,11 @@ impl LinkChoice {
     }
 }
 
-/// How far a channel may fall behind its schedule and catch up (a thread woken late by
-/// the scheduler does not lose link time).
-const CATCH_UP: Duration = Duration::from_millis(2);
+/// How far a channel may fall behind its schedule and catch up: an engine thread the
+/// host's scheduler ran late (a busy machine) does not lose link time, as a hardware engine
+/// with queued descriptors would not. Over any interval a channel moves at most its share
+/// times (interval + CATCH_UP): a token bucket 20 ms deep.
+const CATCH_UP: Duration = Duration::from_millis(20);
 /// A channel that carried nothing for this long no longer takes a share of the link.
 const ACTIVE_WINDOW: Duration = Duration::from_millis(20);
 /// Channels per direction the pacer tells apart (the XDMA IP has at most 4).

@@ -411,7 +411,7 @@ fn display_vfio_information_shows_the_simulated_groups() {
         .iter()
         .position(|l| *l == "IOMMU group 41:")
         .unwrap_or_else(|| panic!("{text}"));
-    assert_eq!(lines[group + 8], "  Device 0000:15:00.0 num_regions=9 num_irqs=0");
+    assert_eq!(lines[group + 9], "  Device 0000:15:00.0 num_regions=9 num_irqs=0");
     for want in [
         "    PCI region BAR0 size=0x8000 offset=0x0 supports: read write mmap",
         "    Device [10ee:7024] Subsystem [0002:0007]",

@@ -179,21 +179,24 @@ impl SimConfigSpace {
             .unwrap_or_else(|| minimal_config_space(device));
         // vfio-pci enables the device on open: memory decoding on, bus master off.
         put16(&mut c, 0x04, crate::config_space::CMD_MEMORY);
-        // Plausible, distinct BAR addresses per location.
-        let mut base: u64 = 0x3800_0000_0000 | ((location.bus as u64) << 32);
+        // Plausible, distinct BAR addresses per location: 64-bit BARs above 4 GiB, 32-bit
+        // ones in an 8 MiB window per bus below 4 GiB.
+        let mut base64: u64 = 0x3800_0000_0000 | ((location.bus as u64) << 32);
+        let mut base32: u64 = 0x8000_0000 + ((location.bus as u64) << 23);
         let mut i = 0u8;
         while i < 6 {
             if let Some(b) = device.bar(i) {
+                let base = if b.is_64bit { &mut base64 } else { &mut base32 };
                 let size = b.size.max(16).next_power_of_two();
-                base = (base + size - 1) & !(size - 1);
+                *base = (*base + size - 1) & !(size - 1);
                 let flags =
                     (if b.prefetchable { 0x8 } else { 0 }) | (if b.is_64bit { 0x4 } else { 0 });
-                put32(&mut c, 0x10 + 4 * i as usize, (base as u32 & !0xf) | flags);
+                put32(&mut c, 0x10 + 4 * i as usize, (*base as u32 & !0xf) | flags);
                 if b.is_64bit && i < 5 {
-                    put32(&mut c, 0x14 + 4 * i as usize, (base >> 32) as u32);
+                    put32(&mut c, 0x14 + 4 * i as usize, (*base >> 32) as u32);
                     i += 1;
                 }
-                base += size;
+                *base += size;
             }
             i += 1;
         }
