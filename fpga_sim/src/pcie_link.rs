@@ -65,8 +65,7 @@ impl LinkWidthSpeed {
         };
         let raw = f64::from(self.width) * self.mega_transfers() as f64 * 1e6 * num / den / 8.0;
         let p = TLP_PAYLOAD_BYTES as f64;
-        raw * 2.0 * p
-            / (2.0 * (p + TLP_OVERHEAD_BYTES as f64) + DLLP_BYTES_PER_TWO_TLPS as f64)
+        raw * 2.0 * p / (2.0 * (p + TLP_OVERHEAD_BYTES as f64) + DLLP_BYTES_PER_TWO_TLPS as f64)
     }
 }
 
@@ -130,12 +129,14 @@ impl LinkChoice {
         let generation = if speed.is_empty() {
             None
         } else if let Some(g) = speed.strip_prefix("gen") {
-            Some(g.parse::<u8>().ok().filter(|g| (1..=6).contains(g)).ok_or_else(bad)?)
+            Some(
+                g.parse::<u8>()
+                    .ok()
+                    .filter(|g| (1..=6).contains(g))
+                    .ok_or_else(bad)?,
+            )
         } else {
-            let number = speed
-                .trim_end_matches("/s")
-                .trim_end_matches("gt")
-                .trim();
+            let number = speed.trim_end_matches("/s").trim_end_matches("gt").trim();
             Some(match number {
                 "2.5" => 1,
                 "5" | "5.0" => 2,
@@ -218,7 +219,10 @@ impl LinkPacer {
     fn at_rate(bytes_per_second: Option<f64>) -> Self {
         Self {
             seconds_per_byte: bytes_per_second.map(|r| 1.0 / r),
-            clocks: [Mutex::new([None; PACED_CHANNELS]), Mutex::new([None; PACED_CHANNELS])],
+            clocks: [
+                Mutex::new([None; PACED_CHANNELS]),
+                Mutex::new([None; PACED_CHANNELS]),
+            ],
         }
     }
 
@@ -278,12 +282,14 @@ mod tests {
 
     #[test]
     fn practical_rates_follow_the_formula_and_the_logs() {
-        let mb = |g, w| LinkWidthSpeed {
-            generation: g,
-            width: w,
-        }
-        .practical_bytes_per_second()
-            / 1e6;
+        let mb = |g, w| {
+            LinkWidthSpeed {
+                generation: g,
+                width: w,
+            }
+            .practical_bytes_per_second()
+                / 1e6
+        };
         // 2000 MB/s * 256 / 312.
         assert!((mb(2, 4) - 1641.03).abs() < 0.01, "{}", mb(2, 4));
         // Within 10% of the logs: 1637 (Gen2 x4), 2 x 381.5 (2.5 GT/s x4), 449.7 (x1).
@@ -331,7 +337,10 @@ mod tests {
             ))
         );
         let e = d(Some(3), None).train(cap).unwrap_err().to_string();
-        assert_eq!(e, "link 8 GT/s x4 in --sim is beyond the design's 5 GT/s x4");
+        assert_eq!(
+            e,
+            "link 8 GT/s x4 in --sim is beyond the design's 5 GT/s x4"
+        );
     }
 
     #[test]

@@ -61,7 +61,12 @@ fn sim_devices_read_the_boards_own_config_space() {
                         upper_half = want & 0x7 == 0x4;
                     }
                 }
-                _ => assert_eq!(seen, want, "config offset 0x{offset:x} of {}", board.location()),
+                _ => assert_eq!(
+                    seen,
+                    want,
+                    "config offset 0x{offset:x} of {}",
+                    board.location()
+                ),
             }
         }
     }

@@ -5,9 +5,9 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
+use std::sync::Arc;
 use vfio_access::tools::display_vfio_information::{self, VfioInformationRequest};
 use vfio_access::tools::dump_pci_info::{self, parse_vendor, PciListingRequest};
-use std::sync::Arc;
 
 use vfio_access::mmio::AccessWidth;
 use vfio_access::sim::{SimBarInfo, SimBoard, SimDevice, SimLink};
@@ -231,7 +231,9 @@ fn pci_listing_under_simulation_decodes_the_simulated_link() {
         assert!(lines.contains(&want), "{want}\n{text}");
     }
     assert!(
-        lines.iter().any(|l| l.starts_with("    LnkCap: Port #0, Speed 5GT/s, Width x4")),
+        lines
+            .iter()
+            .any(|l| l.starts_with("    LnkCap: Port #0, Speed 5GT/s, Width x4")),
         "{text}"
     );
     let request = PciListingRequest {

@@ -363,7 +363,10 @@ fn dump_pci_info_lists_simulated_boards_with_their_link() {
     assert_eq!(blocks.len(), 3, "{text}");
     let (ddr3, loopback) = (blocks[1], blocks[2]);
     assert!(ddr3.starts_with("0000 bus=03 dev=00 func=00\n  vendor_id=10ee (Xilinx Corporation) device_id=7024 (Device 7024) subvendor_id=0002 subdevice_id=0005 header_type=NORMAL\n"), "{ddr3}");
-    assert!(loopback.starts_with("0000 bus=30 dev=00 func=00\n"), "{loopback}");
+    assert!(
+        loopback.starts_with("0000 bus=30 dev=00 func=00\n"),
+        "{loopback}"
+    );
     for want in [
         "  IOMMU group: 7\n",
         "  Driver: vfio-pci\n",
@@ -380,7 +383,10 @@ fn dump_pci_info_lists_simulated_boards_with_their_link() {
         loopback.contains("    LnkSta: Speed 5GT/s, Width x1 (downgraded)\n"),
         "{loopback}"
     );
-    assert!(loopback.contains("    LnkCap: Port #0, Speed 5GT/s, Width x4,"), "{loopback}");
+    assert!(
+        loopback.contains("    LnkCap: Port #0, Speed 5GT/s, Width x4,"),
+        "{loopback}"
+    );
     // A location that is not simulated is one clear line.
     let out = dump_pci_info()
         .args(["--sim", "-d", "0000:99:00.0"])
@@ -411,7 +417,10 @@ fn display_vfio_information_shows_the_simulated_groups() {
         .iter()
         .position(|l| *l == "IOMMU group 41:")
         .unwrap_or_else(|| panic!("{text}"));
-    assert_eq!(lines[group + 9], "  Device 0000:15:00.0 num_regions=9 num_irqs=0");
+    assert_eq!(
+        lines[group + 9],
+        "  Device 0000:15:00.0 num_regions=9 num_irqs=0"
+    );
     for want in [
         "    PCI region BAR0 size=0x8000 offset=0x0 supports: read write mmap",
         "    Device [10ee:7024] Subsystem [0002:0007]",

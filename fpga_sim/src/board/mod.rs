@@ -339,7 +339,9 @@ impl SimDevice for Board {
 
     /// The space the vfio-user server serves too (config_space.rs).
     fn config_space(&self) -> Option<Box<[u8; 4096]>> {
-        Some(Box::new(*config_space::ConfigSpace::of_device(self).bytes()))
+        Some(Box::new(
+            *config_space::ConfigSpace::of_device(self).bytes(),
+        ))
     }
 
     fn read(&self, bar: u8, offset: u64, width: AccessWidth) -> u64 {

@@ -353,7 +353,9 @@ mod tests {
         assert!(boards[0].board.link_pacer().bytes_per_second().is_some());
         assert_eq!(boards[1].board.link_status().to_string(), "5 GT/s x4");
         assert_eq!(boards[1].board.link_pacer().bytes_per_second(), None);
-        let e = parse_placements("dma_blkram:link=x8").unwrap_err().to_string();
+        let e = parse_placements("dma_blkram:link=x8")
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             e,
             "simulated design dma_blkram: link 5 GT/s x8 in --sim is beyond the design's 5 GT/s x4"

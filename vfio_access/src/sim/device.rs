@@ -148,7 +148,7 @@ fn minimal_config_space(device: &dyn SimDevice) -> Box<[u8; 4096]> {
     put16(&mut c, 0x2e, id.subsystem_device_id);
     c[0x34] = 0x40;
     c[0x3d] = 1; // INTA
-    // Power management.
+                 // Power management.
     c[0x40] = 0x01;
     c[0x41] = 0x48;
     put16(&mut c, 0x42, 0x0003);
@@ -207,7 +207,10 @@ impl SimConfigSpace {
 
     /// The whole space as it is now.
     pub fn snapshot(&self) -> Vec<u8> {
-        self.bytes.lock().unwrap_or_else(|p| p.into_inner()).to_vec()
+        self.bytes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .to_vec()
     }
 
     pub fn read(&self, offset: u64, len: usize) -> Option<u32> {

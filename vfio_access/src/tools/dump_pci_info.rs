@@ -67,7 +67,8 @@ const IORESOURCE_MEM_64: u64 = 0x0010_0000;
 fn simulated_facts(board: &SimBoard) -> DeviceFacts {
     let device = board.device.as_ref();
     let config = SimConfigSpace::new(device, board.location).snapshot();
-    let le32 = |o: usize| u32::from_le_bytes([config[o], config[o + 1], config[o + 2], config[o + 3]]);
+    let le32 =
+        |o: usize| u32::from_le_bytes([config[o], config[o + 1], config[o + 2], config[o + 3]]);
     let mut resources = vec![
         Resource {
             start: 0,
