@@ -175,10 +175,11 @@ impl LinkChoice {
     }
 }
 
-/// How far a channel may fall behind its schedule and catch up: an engine thread the
-/// host's scheduler ran late (a busy machine) does not lose link time, as a hardware engine
-/// with queued descriptors would not. Over any interval a channel moves at most its share
-/// times (interval + CATCH_UP): a token bucket 20 ms deep.
+/// How far a channel may fall behind its schedule and catch up while it has work: an
+/// engine thread the host's scheduler ran late (a busy machine) does not lose link time,
+/// as a hardware engine with queued descriptors would not. Over any busy interval a channel
+/// moves at most its share times (interval + CATCH_UP); an idle engine
+/// ([`LinkPacer::idle`]) earns nothing, so one transfer never beats the link.
 const CATCH_UP: Duration = Duration::from_millis(20);
 /// A channel that carried nothing for this long no longer takes a share of the link.
 const ACTIVE_WINDOW: Duration = Duration::from_millis(20);
@@ -229,6 +230,19 @@ impl LinkPacer {
     /// The paced rate of a direction in bytes per second (None: unlimited).
     pub fn bytes_per_second(&self) -> Option<f64> {
         self.seconds_per_byte.map(|s| 1.0 / s)
+    }
+
+    /// Channel `channel` of direction `d` has nothing to move (not running, halted, out of
+    /// descriptors): it takes no share, and its next request starts from when it comes.
+    pub fn idle(&self, d: Direction, channel: usize) {
+        if self.seconds_per_byte.is_none() {
+            return;
+        }
+        let clocks = match d {
+            Direction::H2C => &self.clocks[0],
+            Direction::C2H => &self.clocks[1],
+        };
+        clocks.lock().unwrap_or_else(|p| p.into_inner())[channel % PACED_CHANNELS] = None;
     }
 
     /// Channel `channel` takes `bytes` of the link in direction `d`: returns when the link
@@ -350,6 +364,25 @@ mod tests {
         let t = Instant::now();
         p.carry(Direction::H2C, 0, usize::MAX / 2);
         assert!(t.elapsed() < Duration::from_secs(1));
+    }
+
+    /// An idle channel earns no link time: after `idle`, one transfer takes at least its
+    /// bytes over the rate, however long the channel waited.
+    #[test]
+    fn an_idle_channel_starts_from_now() {
+        let link = LinkWidthSpeed {
+            generation: 1,
+            width: 1,
+        };
+        let pacer = LinkPacer::paced(link);
+        let bytes = 1usize << 20;
+        pacer.carry(Direction::H2C, 0, 4096);
+        std::thread::sleep(Duration::from_millis(10));
+        pacer.idle(Direction::H2C, 0);
+        let t = Instant::now();
+        pacer.carry(Direction::H2C, 0, bytes);
+        let rate = bytes as f64 / t.elapsed().as_secs_f64();
+        assert!(rate <= link.practical_bytes_per_second(), "{rate}");
     }
 
     /// Four channels of one direction each move the same bytes, in requests of different
