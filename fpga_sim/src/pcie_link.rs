@@ -175,12 +175,12 @@ impl LinkChoice {
     }
 }
 
-/// How far a channel may fall behind its schedule and catch up while it has work: an
-/// engine thread the host's scheduler ran late (a busy machine) does not lose link time,
-/// as a hardware engine with queued descriptors would not. Over any busy interval a channel
+/// How far a running channel may fall behind its schedule and catch up: an engine thread
+/// the host's scheduler ran late (a busy machine: tens of ms) does not lose link time, as
+/// a hardware engine with queued descriptors would not. Over any busy interval a channel
 /// moves at most its share times (interval + CATCH_UP); an idle engine
 /// ([`LinkPacer::idle`]) earns nothing, so one transfer never beats the link.
-const CATCH_UP: Duration = Duration::from_millis(20);
+const CATCH_UP: Duration = Duration::from_millis(100);
 /// A channel that carried nothing for this long no longer takes a share of the link.
 const ACTIVE_WINDOW: Duration = Duration::from_millis(20);
 /// Channels per direction the pacer tells apart (the XDMA IP has at most 4).
@@ -232,8 +232,8 @@ impl LinkPacer {
         self.seconds_per_byte.map(|s| 1.0 / s)
     }
 
-    /// Channel `channel` of direction `d` has nothing to move (not running, halted, out of
-    /// descriptors): it takes no share, and its next request starts from when it comes.
+    /// Channel `channel` of direction `d` was idle (the XDMA model calls this when Run
+    /// rises): it takes no share until it asks, and its next request starts from then.
     pub fn idle(&self, d: Direction, channel: usize) {
         if self.seconds_per_byte.is_none() {
             return;

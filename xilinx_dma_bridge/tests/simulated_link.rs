@@ -43,7 +43,7 @@ fn a_degraded_link_warns_and_two_pairs_share_its_rate_equally() {
         &[
             "--sim=TOSING_160T_dma_stream_loopback:link=2.5GT/x1",
             "--duration",
-            "3",
+            "4",
             "--stream_mapping_size",
             "0x400000",
         ],
@@ -71,10 +71,9 @@ fn a_degraded_link_warns_and_two_pairs_share_its_rate_equally() {
     let (a, b) = (rates[0].1, rates[1].1);
     assert!(a.max(b) / a.min(b) < 1.1, "{rates:?}");
     assert!(r.stdout.ends_with("\n\nOverall PASS\n"), "{}", r.stdout);
-}
 
-#[test]
-fn the_design_link_does_not_warn() {
+    // The design's own link does not warn (run after, not alongside: the rates above are
+    // measured on a machine the other run would load).
     let r = run_tool(
         PARALLEL,
         &[

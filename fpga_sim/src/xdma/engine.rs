@@ -75,18 +75,13 @@ enum Outcome {
 }
 
 fn run(weak: Weak<Core>, d: Direction, c: usize, generation: u64) {
-    // The channel was idle before Run: its link time starts now (pcie_link.rs).
-    if let Some(core) = weak.upgrade() {
-        core.pacer.idle(d, c);
-    }
     loop {
         let Some(core) = weak.upgrade() else {
             return;
         };
         match core.next_step(d, c, generation) {
             Step::Exit => return,
-            // Halted or out of credits: no descriptor to move, the link is idle.
-            Step::Wait => core.pacer.idle(d, c),
+            Step::Wait => {}
             Step::Run(job) => {
                 let outcome = core.execute(d, c, &job);
                 core.complete(d, c, &job, outcome);

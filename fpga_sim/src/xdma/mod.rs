@@ -176,6 +176,8 @@ impl Core {
         ch.control = value & CTRL_MASK;
         let now = ch.run();
         if now && !was {
+            // The channel was idle before Run: its link time starts now (pcie_link.rs).
+            self.pacer.idle(d, c);
             ch.completed = 0;
             ch.status &= !ST_CLEARED_ON_RUN;
             ch.next_desc = ch.dsc_addr;
