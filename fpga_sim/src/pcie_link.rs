@@ -176,13 +176,14 @@ impl LinkChoice {
 }
 
 /// How far a running channel may fall behind its schedule and catch up: an engine thread
-/// the host's scheduler ran late (a busy machine: tens of ms) does not lose link time, as
+/// the host's scheduler ran late (a busy machine: tens to hundreds of ms) does not lose link time, as
 /// a hardware engine with queued descriptors would not. Over any busy interval a channel
 /// moves at most its share times (interval + CATCH_UP); an idle engine
 /// ([`LinkPacer::idle`]) earns nothing, so one transfer never beats the link.
-const CATCH_UP: Duration = Duration::from_millis(100);
-/// A channel that carried nothing for this long no longer takes a share of the link.
-const ACTIVE_WINDOW: Duration = Duration::from_millis(20);
+const CATCH_UP: Duration = Duration::from_millis(250);
+/// A channel that asked for nothing for this long no longer takes a share of the link
+/// (as long as CATCH_UP: a channel the host ran late keeps its share and catches up).
+const ACTIVE_WINDOW: Duration = Duration::from_millis(250);
 /// Channels per direction the pacer tells apart (the XDMA IP has at most 4).
 pub const PACED_CHANNELS: usize = 8;
 
@@ -196,7 +197,7 @@ struct ChannelClock {
 
 /// Paces one board's DMA at its link's practical rate. Each direction has its own budget
 /// (the link is full duplex), split equally between the channels active in that direction
-/// (those that asked within the last 20 ms): with n active, each moves at rate / n,
+/// (those that asked within the last 250 ms): with n active, each moves at rate / n,
 /// whatever the sizes of its requests, so the streams of a board get equal shares.
 #[derive(Debug)]
 pub struct LinkPacer {
