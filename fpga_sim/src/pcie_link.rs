@@ -233,8 +233,9 @@ impl LinkPacer {
         self.seconds_per_byte.map(|s| 1.0 / s)
     }
 
-    /// Channel `channel` of direction `d` was idle (the XDMA model calls this when Run
-    /// rises): it takes no share until it asks, and its next request starts from then.
+    /// Channel `channel` of direction `d` is idle (the XDMA model calls this when Run
+    /// rises or falls): it takes no share until it asks, and its next request starts from
+    /// then.
     pub fn idle(&self, d: Direction, channel: usize) {
         if self.seconds_per_byte.is_none() {
             return;

@@ -189,6 +189,8 @@ impl Core {
                 engine::spawn(self.me.clone(), d, c, st.generation);
             }
         } else if was && !now {
+            // Stopped: the channel no longer takes a share of the link.
+            self.pacer.idle(d, c);
             ch.credits = 0;
             if !ch.thread && !ch.hung {
                 ch.busy = false;
