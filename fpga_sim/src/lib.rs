@@ -12,6 +12,7 @@ pub mod crc64_stream;
 pub mod gpio;
 pub mod i2c_bus;
 pub mod i2c_devices;
+pub mod pcie_link;
 pub mod peripheral;
 pub mod persist;
 pub mod quad_spi;

@@ -447,6 +447,10 @@ impl Session {
                 },
             );
             device.enable()?;
+            // A simulated board trained below its capability warns as a real one does.
+            if let Some(w) = device.link_warning() {
+                options.messages.warning(&w);
+            }
             session.devices.push(device);
         }
         Ok(session)

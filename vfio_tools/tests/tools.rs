@@ -344,3 +344,91 @@ fn keep_open_with_nothing_to_hold() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// `--sim`: the simulated boards' config space (the board's own) with the link as the
+/// `--sim` entry trained it, and no parent bridge.
+#[test]
+fn dump_pci_info_lists_simulated_boards_with_their_link() {
+    let state = tempfile::tempdir().unwrap();
+    let out = dump_pci_info()
+        .arg("--sim=NiteFury_dma_stream_loopback:link=x1,TEF1001_dma_ddr3@0000:03:00.0/7")
+        .env_remove("FPGA_SIO_SIM")
+        .env("FPGA_SIO_SIM_DIR", state.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let blocks: Vec<&str> = text.split("domain=").collect();
+    assert_eq!(blocks[0], "Access method : simulated boards\n");
+    assert_eq!(blocks.len(), 3, "{text}");
+    let (ddr3, loopback) = (blocks[1], blocks[2]);
+    assert!(ddr3.starts_with("0000 bus=03 dev=00 func=00\n  vendor_id=10ee (Xilinx Corporation) device_id=7024 (Device 7024) subvendor_id=0002 subdevice_id=0005 header_type=NORMAL\n"), "{ddr3}");
+    assert!(
+        loopback.starts_with("0000 bus=30 dev=00 func=00\n"),
+        "{loopback}"
+    );
+    for want in [
+        "  IOMMU group: 7\n",
+        "  Driver: vfio-pci\n",
+        "    LnkSta: Speed 5GT/s, Width x4\n",
+        // The board's own space: PMCSR No_Soft_Reset, DevCap max payload 256.
+        "    Status: D0 NoSoftRst+ ",
+        "    DevCap: MaxPayload 256 bytes,",
+        "  Parent bridges: none (on a root bus)\n",
+    ] {
+        assert!(ddr3.contains(want), "{want}\n{ddr3}");
+    }
+    assert!(loopback.contains("  IOMMU group: 89\n"), "{loopback}");
+    assert!(
+        loopback.contains("    LnkSta: Speed 5GT/s, Width x1 (downgraded)\n"),
+        "{loopback}"
+    );
+    assert!(
+        loopback.contains("    LnkCap: Port #0, Speed 5GT/s, Width x4,"),
+        "{loopback}"
+    );
+    // A location that is not simulated is one clear line.
+    let out = dump_pci_info()
+        .args(["--sim", "-d", "0000:99:00.0"])
+        .env_remove("FPGA_SIO_SIM")
+        .env("FPGA_SIO_SIM_DIR", state.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: no simulated board at 0000:99:00.0 (see `dump_pci_info --sim` for the boards present)\n"
+    );
+}
+
+#[test]
+fn display_vfio_information_shows_the_simulated_groups() {
+    let state = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_display_vfio_information"))
+        .args(["--sim", "-d", "0000:15:00.0"])
+        .env_remove("FPGA_SIO_SIM")
+        .env("FPGA_SIO_SIM_DIR", state.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let group = lines
+        .iter()
+        .position(|l| *l == "IOMMU group 41:")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(
+        lines[group + 9],
+        "  Device 0000:15:00.0 num_regions=9 num_irqs=0"
+    );
+    for want in [
+        "    PCI region BAR0 size=0x8000 offset=0x0 supports: read write mmap",
+        "    Device [10ee:7024] Subsystem [0002:0007]",
+        "    Link capabilities: Max speed 5.0 GT/s Max width x4",
+        "    Negotiated link status: Current speed 5.0 GT/s Width x4",
+    ] {
+        assert!(lines.contains(&want), "{want}\n{text}");
+    }
+    // Only the selected device's group.
+    assert!(!text.contains("IOMMU group 89:"), "{text}");
+}

@@ -20,6 +20,7 @@ use vfio_access::{PciIdentity, PciLocation};
 
 use super::spec::{BoardSpec, FrameSpec, ModelSpec};
 use crate::gpio::GpioChannel;
+use crate::pcie_link::{LinkChoice, LinkWidthSpeed};
 use crate::quad_spi::FlashPart;
 use crate::xadc::{SensorProfile, XadcCalibration, XadcConfig};
 use crate::xdma::{StreamUserLogic, XdmaConfig, XDMA_BAR_SIZE};
@@ -665,6 +666,8 @@ impl Design {
             bars,
             frames,
             home: self.home(),
+            link_capability: LinkWidthSpeed::GEN2_X4,
+            link: LinkChoice::Design,
         }
     }
 }

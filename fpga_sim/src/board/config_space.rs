@@ -1,10 +1,12 @@
 //! The PCI configuration space of a simulated board, as its PCIe endpoint presents it to a
 //! host: the front ends that serve a board as a PCI function (the vfio-user board server,
-//! later `--sim` too, issue #18) read it from here, so every front end shows the same one.
+//! and `--sim` through `SimDevice::config_space`) read it from here, so every front end
+//! shows the same one.
 //!
 //! Layout (xadc_and_identify.md for the identities; designs_after_seed.md: every link is
 //! PCIe Gen2 x4): a type 0 header, then Power Management (0x40), MSI (0x48) and PCI Express
-//! (0x60) capabilities, the chain of the XDMA endpoints. The BAR registers hold only the
+//! (0x60) capabilities, the chain of the XDMA endpoints; Link Capabilities say the design's
+//! link, Link Status how the board trained (`pcie_link`, a `--sim` entry's `:link=`). The BAR registers hold only the
 //! type bits (64-bit, prefetchable): the host assigns the addresses, and a vfio-user client
 //! virtualises them. Only the command register is writable.
 
@@ -117,17 +119,18 @@ impl ConfigSpace {
         c[MSI_CAP_OFFSET + 1] = PCIE_CAP_OFFSET as u8;
         put16(&mut c, MSI_CAP_OFFSET + 2, 0x0080);
         // PCI Express capability v2, endpoint, last in the list.
-        let (speed, width) = device.link();
-        let (speed, width) = (u32::from(speed), u32::from(width));
+        let link = device.link();
+        let (speed, width) = (u32::from(link.max_generation), u32::from(link.max_width));
         c[PCIE_CAP_OFFSET] = 0x10;
         c[PCIE_CAP_OFFSET + 1] = 0x00;
         put16(&mut c, PCIE_CAP_OFFSET + 0x02, 0x0002);
         put32(&mut c, PCIE_CAP_OFFSET + 0x04, DEVICE_CAPABILITIES);
         put32(&mut c, PCIE_CAP_OFFSET + 0x0c, speed | (width << 4));
+        // Link Status: how the link trained (pcie_link.rs).
         put16(
             &mut c,
             PCIE_CAP_OFFSET + 0x12,
-            (speed | (width << 4)) as u16,
+            u16::from(link.generation) | (u16::from(link.width) << 4),
         );
         // Link Capabilities 2: supported speeds vector, every speed up to the maximum.
         put32(&mut c, PCIE_CAP_OFFSET + 0x2c, ((1u32 << speed) - 1) << 1);

@@ -27,13 +27,14 @@ use std::sync::{Arc, Mutex};
 
 use vfio_access::mmio::AccessWidth;
 use vfio_access::peripheral_lock;
-use vfio_access::sim::{DmaPort, SimBarInfo, SimBoard, SimDevice};
+use vfio_access::sim::{DmaPort, SimBarInfo, SimBoard, SimDevice, SimLink};
 use vfio_access::{PciIdentity, PciLocation};
 
 use crate::axi_dma::AxiDmaModel;
 use crate::axi_stream_switch::AxiStreamSwitchModel;
 use crate::gpio::{AxiGpio, MigResetGpio};
 use crate::i2c_bus::tef1001_bus_models;
+use crate::pcie_link::{LinkPacer, LinkWidthSpeed};
 use crate::peripheral::Peripheral;
 use crate::quad_spi::{QuadSpiConfig, QuadSpiModel};
 use crate::xadc::{XadcConfig, XadcModel};
@@ -72,6 +73,10 @@ pub struct Board {
     bars: [Option<SimBarInfo>; 6],
     frames: Vec<Frame>,
     block_ram: Option<Arc<BlockRamStore>>,
+    link_capability: LinkWidthSpeed,
+    link_status: LinkWidthSpeed,
+    /// Paces the board's DMA engines at the trained link's rate (pcie_link.rs).
+    pacer: Arc<LinkPacer>,
     unimplemented: AtomicU64,
     last_stray: Mutex<Option<StrayAccess>>,
     /// Where the state files (and peripheral lock files) live.
@@ -92,6 +97,15 @@ impl Board {
 
     /// A board from a (possibly altered) spec.
     pub fn from_spec(spec: BoardSpec, location: PciLocation, options: &BoardOptions) -> Arc<Board> {
+        // The placement parser refuses links beyond the design; a spec altered past
+        // that trains at the design's link.
+        let capable = spec.link_capability;
+        let (link_status, paced) = spec.link.train(capable).unwrap_or((capable, true));
+        let pacer = Arc::new(if paced {
+            LinkPacer::paced(link_status)
+        } else {
+            LinkPacer::unlimited()
+        });
         let mut i2c: Option<(Arc<dyn Peripheral>, Arc<dyn Peripheral>)> = None;
         let block_ram_size = spec
             .frames
@@ -115,7 +129,7 @@ impl Board {
                 (m.clone(), Some(m))
             }
             let (model, typed) = match &f.model {
-                ModelSpec::Xdma(c) => typed(XdmaModel::new(*c)),
+                ModelSpec::Xdma(c) => typed(XdmaModel::with_pacer(*c, Arc::clone(&pacer))),
                 ModelSpec::QuadSpi {
                     flash,
                     fifo_depth,
@@ -174,6 +188,9 @@ impl Board {
             bars: spec.bars,
             frames,
             block_ram,
+            link_capability: capable,
+            link_status,
+            pacer,
             unimplemented: AtomicU64::new(0),
             last_stray: Mutex::new(None),
             state_dir: options
@@ -239,6 +256,16 @@ impl Board {
             .map(|f| Arc::clone(&f.model))
     }
 
+    /// How the board's link trained.
+    pub fn link_status(&self) -> LinkWidthSpeed {
+        self.link_status
+    }
+
+    /// The pacer of the board's DMA (None from `bytes_per_second`: an unlimited link).
+    pub fn link_pacer(&self) -> &Arc<LinkPacer> {
+        &self.pacer
+    }
+
     /// The persistent block RAM (memmapped_blkram designs).
     pub fn block_ram(&self) -> Option<&Arc<BlockRamStore>> {
         self.block_ram.as_ref()
@@ -299,6 +326,22 @@ impl SimDevice for Board {
 
     fn bar(&self, index: u8) -> Option<SimBarInfo> {
         self.bars.get(index as usize).copied().flatten()
+    }
+
+    fn link(&self) -> SimLink {
+        SimLink {
+            max_generation: self.link_capability.generation,
+            max_width: self.link_capability.width,
+            generation: self.link_status.generation,
+            width: self.link_status.width,
+        }
+    }
+
+    /// The space the vfio-user server serves too (config_space.rs).
+    fn config_space(&self) -> Option<Box<[u8; 4096]>> {
+        Some(Box::new(
+            *config_space::ConfigSpace::of_device(self).bytes(),
+        ))
     }
 
     fn read(&self, bar: u8, offset: u64, width: AccessWidth) -> u64 {

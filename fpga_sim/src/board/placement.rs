@@ -1,7 +1,9 @@
 //! Which simulated boards exist and where: the default set, and `--sim=` board lists.
 //!
-//! List syntax: `<design>[@<location>[/<iommu group>]],...`, e.g.
-//! `TEF1001_dma_ddr3@0000:03:00.0,dma_blkram`. Design names match case-insensitively
+//! List syntax: `<design>[@<location>[/<iommu group>]][:link=<link>],...`, e.g.
+//! `TEF1001_dma_ddr3@0000:03:00.0,dma_blkram:link=x1`. `<link>` is how the board's PCIe
+//! link trains (`pcie_link::LinkChoice::parse`: `2.5GT/s`, `x1`, `gen1x4`, `unlimited`);
+//! without it the board trains at its design's link. Design names match case-insensitively
 //! (see [`Design::from_name`]). A board without `@` goes where the reference logs saw it
 //! (its "home") when that location is free, else to the first free bus; a board without a
 //! group gets its home group when placed at home, else the lowest group number not in use.
@@ -11,7 +13,11 @@ use std::sync::Arc;
 use vfio_access::sim::SimBoard;
 use vfio_access::PciLocation;
 
-use super::{Board, BoardOptions, Design};
+use super::{Board, BoardOptions, BoardSpec, Design};
+use crate::pcie_link::{LinkChoice, LinkChoiceError};
+
+/// What introduces the link of an entry.
+const LINK_OPTION: &str = ":link=";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BoardListError {
@@ -29,6 +35,11 @@ pub enum BoardListError {
     /// never runs believing a fault is armed when none is.
     #[error("{} in {}", .0, crate::xdma::XDMA_FAULT_ENV)]
     BadXdmaFaults(crate::xdma::FaultSpecError),
+    #[error("simulated design {design}: {error}")]
+    BadLink {
+        design: String,
+        error: LinkChoiceError,
+    },
 }
 
 /// One entry of a board list.
@@ -37,6 +48,7 @@ pub struct Placement {
     pub design: Design,
     pub location: Option<PciLocation>,
     pub iommu_group: Option<u32>,
+    pub link: LinkChoice,
 }
 
 /// A built board with its place.
@@ -79,6 +91,10 @@ pub fn parse_placements(text: &str) -> Result<Vec<Placement>, BoardListError> {
             if entry.is_empty() {
                 return Err(BoardListError::EmptyEntry(text.to_string()));
             }
+            let (entry, link_text) = match entry.to_ascii_lowercase().find(LINK_OPTION) {
+                Some(at) => (entry[..at].trim(), Some(&entry[at + LINK_OPTION.len()..])),
+                None => (entry, None),
+            };
             let (name, place) = match entry.split_once('@') {
                 Some((n, p)) => (n.trim(), Some(p.trim())),
                 None => (entry, None),
@@ -112,10 +128,24 @@ pub fn parse_placements(text: &str) -> Result<Vec<Placement>, BoardListError> {
                     (Some(location), group)
                 }
             };
+            let bad_link = |error| BoardListError::BadLink {
+                design: design.name().to_string(),
+                error,
+            };
+            let link = match link_text {
+                None => LinkChoice::Design,
+                Some(t) => {
+                    let link = LinkChoice::parse(t).map_err(bad_link)?;
+                    link.train(design.spec().link_capability)
+                        .map_err(bad_link)?;
+                    link
+                }
+            };
             Ok(Placement {
                 design,
                 location,
                 iommu_group,
+                link,
             })
         })
         .collect()
@@ -124,7 +154,7 @@ pub fn parse_placements(text: &str) -> Result<Vec<Placement>, BoardListError> {
 /// Decides every board's location and group (see the module notes).
 pub fn resolve(
     placements: &[Placement],
-) -> Result<Vec<(Design, PciLocation, u32)>, BoardListError> {
+) -> Result<Vec<(Design, PciLocation, u32, LinkChoice)>, BoardListError> {
     let mut used_locations: Vec<PciLocation> = Vec::new();
     for p in placements {
         if let Some(l) = p.location {
@@ -177,7 +207,7 @@ pub fn resolve(
             })
             .unwrap_or_else(|| (1u32..).find(|g| !used_groups.contains(g)).unwrap_or(0));
         used_groups.push(group);
-        out.push((p.design, location, group));
+        out.push((p.design, location, group, p.link));
     }
     Ok(out)
 }
@@ -198,14 +228,21 @@ pub fn build_boards(
                 design,
                 location: None,
                 iommu_group: None,
+                link: LinkChoice::Design,
             })
             .collect(),
     };
     Ok(resolve(&placements)?
         .into_iter()
-        .map(|(design, location, iommu_group)| PlacedBoard {
-            board: Board::new(design, location, options),
-            iommu_group,
+        .map(|(design, location, iommu_group, link)| {
+            let spec = BoardSpec {
+                link,
+                ..design.spec()
+            };
+            PlacedBoard {
+                board: Board::from_spec(spec, location, options),
+                iommu_group,
+            }
         })
         .collect())
 }
@@ -233,7 +270,7 @@ mod tests {
         resolve(&parse_placements(text).unwrap())
             .unwrap()
             .into_iter()
-            .map(|(d, l, g)| (d, l.to_string(), g))
+            .map(|(d, l, g, _)| (d, l.to_string(), g))
             .collect()
     }
 
@@ -245,12 +282,13 @@ mod tests {
                 design,
                 location: None,
                 iommu_group: None,
+                link: LinkChoice::Design,
             })
             .collect();
         let r: Vec<(Design, String, u32)> = resolve(&defaults)
             .unwrap()
             .into_iter()
-            .map(|(d, l, g)| (d, l.to_string(), g))
+            .map(|(d, l, g, _)| (d, l.to_string(), g))
             .collect();
         assert_eq!(
             r,
@@ -284,6 +322,55 @@ mod tests {
         assert_eq!(two[0].1, "0000:15:00.0");
         assert_ne!(two[1].1, "0000:15:00.0");
         assert_ne!(two[0].2, two[1].2);
+    }
+
+    #[test]
+    fn entries_choose_their_link() {
+        let p = parse_placements(
+            "TEF1001_dma_ddr3@0000:03:00.0/5:link=2.5GT/s, dma_blkram:LINK=x1,NiteFury_dma_ddr3",
+        )
+        .unwrap();
+        assert_eq!(p[0].location, Some(PciLocation::new(0, 3, 0, 0)));
+        assert_eq!(p[0].iommu_group, Some(5));
+        assert_eq!(
+            p[0].link,
+            LinkChoice::Degraded {
+                generation: Some(1),
+                width: None
+            }
+        );
+        assert_eq!(p[1].design, Design::DmaBlkram);
+        assert_eq!(
+            p[1].link,
+            LinkChoice::Degraded {
+                generation: None,
+                width: Some(1)
+            }
+        );
+        assert_eq!(p[2].link, LinkChoice::Design);
+        let boards = build_boards(
+            Some("dma_blkram:link=gen1x1,NiteFury_dma_ddr3:link=unlimited"),
+            &BoardOptions {
+                xadc_seed: None,
+                state_dir: Some(tempfile::tempdir().unwrap().path().to_path_buf()),
+            },
+        )
+        .unwrap();
+        assert_eq!(boards[0].board.link_status().to_string(), "2.5 GT/s x1");
+        assert!(boards[0].board.link_pacer().bytes_per_second().is_some());
+        assert_eq!(boards[1].board.link_status().to_string(), "5 GT/s x4");
+        assert_eq!(boards[1].board.link_pacer().bytes_per_second(), None);
+        let e = parse_placements("dma_blkram:link=x8")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "simulated design dma_blkram: link 5 GT/s x8 in --sim is beyond the design's 5 GT/s x4"
+        );
+        assert!(matches!(
+            parse_placements("dma_blkram:link=slow"),
+            Err(BoardListError::BadLink { .. })
+        ));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use vfio_access::sim::SimBarInfo;
 use vfio_access::{PciIdentity, PciLocation};
 
 use crate::gpio::GpioChannel;
+use crate::pcie_link::{LinkChoice, LinkWidthSpeed};
 use crate::quad_spi::FlashPart;
 use crate::xadc::XadcConfig;
 use crate::xdma::XdmaConfig;
@@ -71,6 +72,10 @@ pub struct BoardSpec {
     pub frames: Vec<FrameSpec>,
     /// Where the board sits in the reference logs (location, IOMMU group), if anywhere.
     pub home: Option<(PciLocation, u32)>,
+    /// The link the design is built for (designs_after_seed.md: Gen2 x4 for all).
+    pub link_capability: LinkWidthSpeed,
+    /// How the board's link trains (`:link=` of a `--sim` entry).
+    pub link: LinkChoice,
 }
 
 impl BoardSpec {

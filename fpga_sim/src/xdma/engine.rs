@@ -205,6 +205,7 @@ impl Core {
                     Err(ST_WRITE_DECODE)
                 } else {
                     card.write_with(dst, len, |chunk, done| {
+                        self.pacer.carry(d, c, chunk.len());
                         port.read(src + done, chunk)
                             .map_err(|_| ST_READ_UNSUPPORTED)?;
                         corrupt_in_place(chunk, done, corrupt);
@@ -218,6 +219,7 @@ impl Core {
                     Err(ST_READ_DECODE_C2H)
                 } else {
                     card.read_with(src, len, |chunk, done| {
+                        self.pacer.carry(d, c, chunk.len());
                         port.write(dst + done, chunk).map_err(|_| ST_WRITE_DECODE)?;
                         corrupt_written(port, dst + done, chunk, done, corrupt)
                     })
@@ -324,6 +326,7 @@ impl Core {
             let last = done + n as u64 == len;
             let mut buf = self.links[c % MAX_CHANNELS].buffer();
             buf.resize(n, 0);
+            self.pacer.carry(d, c, n);
             port.read(src + done, &mut buf)
                 .map_err(|_| ST_READ_UNSUPPORTED)?;
             corrupt_in_place(&mut buf, done, corrupt);
@@ -407,6 +410,7 @@ impl Core {
             let zeros = vec![0u8; (capacity as usize).min(SEGMENT)];
             while got < capacity {
                 let n = (capacity - got).min(zeros.len() as u64) as usize;
+                self.pacer.carry(d, c, n);
                 port.write(dst + got, &zeros[..n])
                     .map_err(|_| ST_WRITE_DECODE)?;
                 corrupt_written(port, dst + got, &zeros[..n], got, corrupt)?;
@@ -422,6 +426,8 @@ impl Core {
                 Ok::<(), u32>(())
             })?;
             got += taken.bytes as u64;
+            // Paced after the take: the link's queue lock is not held while waiting.
+            self.pacer.carry(d, c, taken.bytes);
             if taken.eop {
                 eop = true;
                 break;

@@ -27,6 +27,7 @@ use vfio_access::sim::DmaPort;
 
 use crate::axi_stream_switch::AxiStreamSwitchModel;
 use crate::crc64_stream::Crc64StreamEngine;
+use crate::pcie_link::LinkPacer;
 use crate::peripheral::Peripheral;
 use card_memory::CardMemory;
 pub use faults::{
@@ -139,6 +140,8 @@ pub(crate) struct Core {
     crc64: Vec<Mutex<Crc64StreamEngine>>,
     /// H2C channels waiting for the switch to route their slave port somewhere.
     back_pressured: Vec<AtomicBool>,
+    /// The board's PCIe link, which every channel's data crosses (pcie_link.rs).
+    pacer: Arc<LinkPacer>,
 }
 
 pub(crate) fn dir_index(d: Direction) -> usize {
@@ -175,6 +178,8 @@ impl Core {
         ch.control = value & CTRL_MASK;
         let now = ch.run();
         if now && !was {
+            // The channel was idle before Run: its link time starts now (pcie_link.rs).
+            self.pacer.idle(d, c);
             ch.completed = 0;
             ch.status &= !ST_CLEARED_ON_RUN;
             ch.next_desc = ch.dsc_addr;
@@ -186,6 +191,8 @@ impl Core {
                 engine::spawn(self.me.clone(), d, c, st.generation);
             }
         } else if was && !now {
+            // Stopped: the channel no longer takes a share of the link.
+            self.pacer.idle(d, c);
             ch.credits = 0;
             if !ch.thread && !ch.hung {
                 ch.busy = false;
@@ -381,9 +388,14 @@ pub struct XdmaModel {
 }
 
 impl XdmaModel {
-    /// A model in its reset state. Faults listed in [`XDMA_FAULT_ENV`] are armed (an invalid
-    /// list is reported on stderr and ignored).
+    /// A model in its reset state, its DMA not limited by a link. Faults listed in
+    /// [`XDMA_FAULT_ENV`] are armed (an invalid list is reported on stderr and ignored).
     pub fn new(config: XdmaConfig) -> Arc<Self> {
+        Self::with_pacer(config, Arc::new(LinkPacer::unlimited()))
+    }
+
+    /// As [`XdmaModel::new`], its data paced by the board's link.
+    pub fn with_pacer(config: XdmaConfig, pacer: Arc<LinkPacer>) -> Arc<Self> {
         let core = Arc::new_cyclic(|me| Core {
             config,
             me: me.clone(),
@@ -400,6 +412,7 @@ impl XdmaModel {
             switch: OnceLock::new(),
             crc64: (0..MAX_CHANNELS).map(|_| Mutex::default()).collect(),
             back_pressured: (0..MAX_CHANNELS).map(|_| AtomicBool::new(false)).collect(),
+            pacer,
         });
         // An invalid list was already refused by `build_boards` (BoardListError::BadXdmaFaults).
         if let Ok(list) = std::env::var(XDMA_FAULT_ENV).map(|t| faults::parse_fault_list(&t)) {

@@ -6,7 +6,7 @@ mod iommu;
 mod selection;
 
 pub(crate) use device::{SimBar, SimConfigSpace};
-pub use device::{SimBarInfo, SimBoard, SimDevice};
+pub use device::{SimBarInfo, SimBoard, SimDevice, SimLink};
 pub use iommu::{DmaMemory, DmaPort, IommuFault, SimIommu};
 pub use selection::{SimSelection, SIM_ENV, SIM_NOIOMMU_ENV};
 

@@ -9,18 +9,19 @@ use std::io::Write;
 use crate::config_space::{capabilities, capability_name, command_text, ConfigRead};
 use crate::real::uapi;
 use crate::real::{Container, DmaBufSupport, Group, RealDevice, RegionCap, CONFIG_REGION};
+use crate::sim::{SimBoard, SimConfigSpace, SIM_IOVA_PGSIZES, SIM_IOVA_RANGES};
 use crate::{sysfs, PciLocation, VfioError};
 
 use super::ToolError;
 
 /// What to show.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct VfioInformationRequest<'a> {
     /// Only the IOMMU groups (and devices) of these locations; all when empty.
     pub devices: &'a [PciLocation],
-    /// Simulated boards were selected: they do not use the kernel's VFIO, so there is
-    /// nothing to show but a note.
-    pub simulated: bool,
+    /// Simulated boards were selected (`--sim`): their simulated container, groups,
+    /// regions and capabilities are shown instead of the kernel's VFIO.
+    pub simulated: Option<&'a [SimBoard]>,
     /// The tool's name as invoked, for the `setcap` hint on a no-IOMMU group.
     pub program: &'a str,
 }
@@ -131,7 +132,7 @@ fn port_type(t: u16) -> &'static str {
     }
 }
 
-fn print_capabilities(out: &mut dyn Write, cfg: &Config) -> Result<(), ToolError> {
+fn print_capabilities(out: &mut dyn Write, cfg: &dyn ConfigRead) -> Result<(), ToolError> {
     for (off, id) in capabilities(cfg) {
         let off64 = u64::from(off);
         if id == 0x10 {
@@ -345,6 +346,136 @@ fn show_device(
     print_capabilities(out, &cfg)
 }
 
+struct SimConfig(SimConfigSpace);
+
+impl ConfigRead for SimConfig {
+    fn config_u8(&self, o: u64) -> Option<u8> {
+        self.0.read(o, 1).map(|v| v as u8)
+    }
+    fn config_u16(&self, o: u64) -> Option<u16> {
+        self.0.read(o, 2).map(|v| v as u16)
+    }
+    fn config_u32(&self, o: u64) -> Option<u32> {
+        self.0.read(o, 4)
+    }
+}
+
+/// vfio-pci's region offsets: index << 40 (what the simulated device reports too).
+const SIM_REGION_SHIFT: u32 = 40;
+
+/// One simulated board as a device of its group: BAR and config regions, no IRQs (the
+/// models raise none), then the same config-space lines as a real device.
+fn show_simulated_device(out: &mut dyn Write, board: &SimBoard) -> Result<(), ToolError> {
+    let device = board.device.as_ref();
+    let cfg = SimConfig(SimConfigSpace::new(device, board.location));
+    say!(
+        out,
+        "  Device {} num_regions={} num_irqs=0",
+        board.location,
+        REGION_NAMES.len()
+    );
+    say!(out, "    Device supports reset");
+    say!(out, "    vfio-pci device");
+    for index in 0..6u8 {
+        let Some(bar) = device.bar(index) else {
+            continue;
+        };
+        say!(
+            out,
+            "    PCI region {} size=0x{:x} offset=0x{:x} supports: read write mmap",
+            REGION_NAMES[usize::from(index)],
+            bar.size,
+            u64::from(index) << SIM_REGION_SHIFT
+        );
+        let raw = cfg.config_u32(0x10 + 4 * u64::from(index)).unwrap_or(0);
+        let mut base = u64::from(raw & !0xf);
+        if bar.is_64bit {
+            base |= u64::from(cfg.config_u32(0x14 + 4 * u64::from(index)).unwrap_or(0)) << 32;
+        }
+        say!(
+            out,
+            "    bar[{index}] base_addr=0x{base:x} is_IO=0 is_prefetchable={} is_64={}",
+            u8::from(bar.prefetchable),
+            u8::from(bar.is_64bit)
+        );
+        say!(
+            out,
+            "    dma-buf export of {}: not supported by simulated boards",
+            REGION_NAMES[usize::from(index)]
+        );
+    }
+    say!(
+        out,
+        "    PCI region CONFIG size=0x1000 offset=0x{:x} supports: read write",
+        u64::from(CONFIG_REGION) << SIM_REGION_SHIFT
+    );
+    let id = |o| cfg.config_u16(o).unwrap_or(0xffff);
+    say!(
+        out,
+        "    Device [{:04x}:{:04x}] Subsystem [{:04x}:{:04x}]",
+        id(0),
+        id(2),
+        id(0x2c),
+        id(0x2e)
+    );
+    say!(out, "    {}", command_text(id(4)));
+    print_capabilities(out, &cfg)
+}
+
+/// `display_vfio_information --sim`: the simulated container's extensions, each group with the simulated IOMMU's page sizes and IOVA ranges
+/// (crate::sim), and its boards.
+fn show_simulated(
+    out: &mut dyn Write,
+    boards: &[SimBoard],
+    only: &[PciLocation],
+) -> Result<(), ToolError> {
+    say!(
+        out,
+        "Simulated boards: the simulated container and IOMMU of --sim, not the kernel's VFIO"
+    );
+    say!(out, "Extension support for the simulated container:");
+    for (name, id) in EXTENSIONS {
+        say!(
+            out,
+            "Extension {name} support {}",
+            u8::from(id == uapi::VFIO_TYPE1v2_IOMMU)
+        );
+    }
+    let mut boards: Vec<&SimBoard> = boards
+        .iter()
+        .filter(|b| only.is_empty() || only.contains(&b.location))
+        .collect();
+    if boards.is_empty() {
+        say!(out, "No simulated board at the selected locations");
+        return Ok(());
+    }
+    boards.sort_by_key(|b| (b.iommu_group, b.location));
+    let mut groups: Vec<u32> = boards.iter().map(|b| b.iommu_group).collect();
+    groups.dedup();
+    for group in groups {
+        // As for real groups: a fresh (simulated) container per group.
+        say!(out);
+        say!(out, "IOMMU group {group}:");
+        say!(out, "  viable=1  container_set=0");
+        say!(out, "  Set container for group");
+        say!(out, "  IOMMU type set to {}", uapi::VFIO_TYPE1v2_IOMMU);
+        say!(out, "  info supports: pagesizes=1 caps=1");
+        let sizes: Vec<String> = (0..64)
+            .filter(|b| SIM_IOVA_PGSIZES & (1u64 << b) != 0)
+            .map(|b| format!("0x{:x}", 1u64 << b))
+            .collect();
+        say!(out, "  IOVA supported page sizes: {}", sizes.join(" "));
+        say!(out, "  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE version=1");
+        for (i, r) in SIM_IOVA_RANGES.iter().enumerate() {
+            say!(out, "    [{i}] start=0x{:x} end=0x{:x}", r.start, r.end);
+        }
+        for b in boards.iter().filter(|b| b.iommu_group == group) {
+            show_simulated_device(out, b)?;
+        }
+    }
+    Ok(())
+}
+
 fn show_group(
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -456,9 +587,8 @@ pub fn run(
     err: &mut dyn Write,
     request: &VfioInformationRequest,
 ) -> Result<(), ToolError> {
-    if request.simulated {
-        say!(out, "Simulation selected: display_vfio_information shows the kernel's VFIO state, which simulated boards do not use");
-        return Ok(());
+    if let Some(boards) = request.simulated {
+        return show_simulated(out, boards, request.devices);
     }
     let container = match Container::open() {
         Ok(c) => c,

@@ -7,12 +7,14 @@ use command_line::{cli, DeviceArgs};
 use vfio_access::pci_report::DeviceSelector;
 use vfio_access::sysfs;
 use vfio_access::tools::dump_pci_info::{self, parse_vendor, PciListingRequest};
+use vfio_tools::simulated_boards::simulated_boards;
 
 /// List PCI devices from sysfs, decoded as `lspci -vv` decodes them.
 ///
 /// Lists every PCI device, or those selected by the filters, -d and --vendor. Capabilities
 /// beyond the first 64 bytes of config space (PCI Express link, AER, ...) need root, as
-/// for lspci. Needs no VFIO.
+/// for lspci. Needs no VFIO. With --sim, lists the simulated boards instead (no parent
+/// bridges: they sit on root buses).
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
@@ -36,15 +38,19 @@ struct Args {
 fn main() -> std::process::ExitCode {
     let args: Args = cli::parse();
     cli::run(|| {
-        if args.devices.simulation().is_some() {
-            eprintln!("note: dump_pci_info lists this machine's sysfs; simulated boards are not PCI devices of the machine");
-        }
         let request = PciListingRequest {
             sysfs_root: &args.sysfs_root,
             devices: &args.devices.devices,
             vendor: args.vendor,
             filters: &args.filters,
         };
-        Ok(dump_pci_info::run(&mut std::io::stdout().lock(), &request)?)
+        let out = &mut std::io::stdout().lock();
+        match args.devices.simulation() {
+            Some(selection) => {
+                let boards = simulated_boards(&selection)?;
+                Ok(dump_pci_info::run_simulated(out, &boards, &request)?)
+            }
+            None => Ok(dump_pci_info::run(out, &request)?),
+        }
     })
 }
