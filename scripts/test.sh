@@ -40,11 +40,15 @@ for component in rustfmt clippy; do
 done
 cargo --version
 
-step "Test tools (lspci from pciutils: dump_pci_info is compared with it)"
+step "Test tools (lspci from pciutils: dump_pci_info is compared with it; xmllint for JUnit)"
 if ! command -v lspci >/dev/null 2>&1; then
     apt-get update -qq >/dev/null && apt-get install -y -qq pciutils >/dev/null
 fi
 lspci --version
+# xmllint validates test_primary's JUnit reports (nite_or_lite_fury_tests/tests/junit_report.rs).
+if ! command -v xmllint >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null && apt-get install -y -qq libxml2-utils >/dev/null
+fi
 
 step "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check
