@@ -6,11 +6,13 @@
 //! - [`descriptor_credits`]: `test_dma_descriptor_credits`, raw credit-gated rings.
 //! - [`legacy_memory`]: the design walk of `test_ddr` and `time_dma_blkram`.
 //! - [`opening`]: opening and identifying the devices; [`verdict`]: PASS, FAIL, nothing
-//!   tested, and their exit status; [`channel_locks`]: one user per DMA channel.
+//!   tested, and their exit status; [`channel_locks`]: one user per DMA channel;
+//!   [`json_summary`]: `--json-summary <file>`.
 
 pub mod channel_locks;
 pub mod descriptor_credits;
 pub mod dma_bridge;
+pub mod json_summary;
 pub mod legacy_memory;
 pub mod opening;
 pub mod parallel_streams;
