@@ -67,8 +67,12 @@ fi
 step "README commands"
 scripts/check_readme_commands.sh
 
-step "Main job (scripts/run_suite.sh: the reference multi-run)"
-scripts/run_suite.sh
+step "Main job (scripts/run_suite.sh: the reference multi-run, with the CI results of README \"Running the suite from CI\")"
+suite_results=${CARGO_TARGET_DIR:-target}/suite_results
+rm -rf "$suite_results"
+scripts/run_suite.sh --results "$suite_results"
+xmllint --noout --schema nite_or_lite_fury_tests/tests/data/junit.xsd "$suite_results/junit.xml"
+grep -q '"schema_version": 1' "$suite_results/designs.json"
 
 if [ "$run_qemu" = 1 ]; then
     step "QEMU VFIO testbed (real kernel VFIO path)"
