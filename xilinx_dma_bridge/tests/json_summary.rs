@@ -115,3 +115,65 @@ fn nothing_tested_and_errors_are_not_a_pass() {
     assert_eq!(failure, run.stderr.trim());
     assert!(failure.contains("unknown simulated design 'TEF1001_dma_ddr4'"), "{failure}");
 }
+
+const PARALLEL: &str = env!("CARGO_BIN_EXE_test_dma_bridge_parallel_streams");
+
+fn parallel(fault: Option<&str>) -> (TestRunSummary, common::ToolRun) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("summary.json");
+    let args = [
+        "--sim=TEF1001_dma_stream_loopback",
+        "--stream_device",
+        "0000:15:00.0,0",
+        "--stream_device",
+        "0000:15:00.0,1",
+        // One lap of each ring: the corrupted buffer is verified before it is reused.
+        "--duration",
+        "0",
+        "--stream_mapping_size",
+        "0x100000",
+        "--json-summary",
+        file.to_str().unwrap(),
+    ];
+    let run = run_tool(PARALLEL, &args, fault);
+    let text = std::fs::read_to_string(&file).expect("summary written");
+    (serde_json::from_str(&text).unwrap(), run)
+}
+
+#[test]
+fn parallel_streams_summary_has_each_pair_and_its_statistics() {
+    let (summary, run) = parallel(None);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(summary.verdict, SummaryVerdict::Pass);
+    let pairs: Vec<(Option<u8>, Option<u8>)> = summary
+        .tests
+        .iter()
+        .map(|t| (t.h2c_channel, t.c2h_channel))
+        .collect();
+    assert_eq!(pairs, [(Some(0), Some(1)), (Some(1), Some(0))]);
+    for t in &summary.tests {
+        assert_eq!(t.design, "TEF1001_dma_stream_loopback");
+        let s = t.stream_statistics.as_ref().unwrap();
+        assert!(s.transfers > 0, "{s:?}");
+        assert!(
+            run.stdout
+                .contains(&format!(" Mbytes/sec ({} bytes in {:.6} secs)", s.bytes, s.seconds)),
+            "{}",
+            run.stdout
+        );
+    }
+    let (summary, run) = parallel(Some("corrupt_word:c2h1@5"));
+    assert_eq!(run.code, 1);
+    assert_eq!(summary.verdict, SummaryVerdict::Fail);
+    let failed = summary
+        .tests
+        .iter()
+        .find(|t| t.verdict == SummaryVerdict::Fail)
+        .unwrap();
+    assert_eq!(failed.c2h_channel, Some(1));
+    assert!(
+        failed.failures[0].starts_with("C2H channel 1 failure : word[5] actual=0x"),
+        "{:?}",
+        failed.failures
+    );
+}

@@ -52,6 +52,21 @@ pub struct TestEntry {
     /// What failed, one text per failure, as the text report words it.
     pub failures: Vec<String>,
     pub timings: Vec<TimingEntry>,
+    /// Stream tests that run for a duration (`test_dma_bridge_parallel_streams`): the
+    /// overall statistics of the pair; null for the others.
+    #[serde(default)]
+    pub stream_statistics: Option<StreamStatisticsEntry>,
+}
+
+/// The `Overall test statistics` line of one stream pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamStatisticsEntry {
+    /// Completed card-to-host buffers.
+    pub transfers: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+    /// 10^6 bytes per second; 0 when no time elapsed.
+    pub mbytes_per_sec: f64,
 }
 
 /// One timing block of the text report.

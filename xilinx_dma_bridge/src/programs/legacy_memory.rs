@@ -72,6 +72,7 @@ pub fn run_on_selected_designs_recorded(
             },
             failures: record.failures,
             timings: record.timings.iter().map(TimingEntry::from).collect(),
+            stream_statistics: None,
         });
         passed &= ok;
     }

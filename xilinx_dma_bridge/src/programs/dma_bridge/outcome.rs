@@ -91,6 +91,7 @@ impl Outcome {
             },
             failures,
             timings,
+            stream_statistics: None,
         }
     }
 }
