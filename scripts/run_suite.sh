@@ -4,8 +4,9 @@
 # against the default simulated boards (--sim).
 #
 # Usage: scripts/run_suite.sh [--sim | --hardware] [--duration SECONDS] [--results DIR]
-#   --results DIR   also write DIR/designs.json (display_identified_pcie_fpga_designs --json)
-#                   and DIR/junit.xml (test_primary --junit), for a CI job to collect
+#   --results DIR   also write DIR/designs.json (display_identified_pcie_fpga_designs --json),
+#                   DIR/junit.xml (test_primary --junit) and DIR/parallel_streams_<n>.json
+#                   (the DMA tests' --json-summary), for a CI job to collect
 set -euo pipefail
 
 mode=auto
@@ -17,12 +18,14 @@ while [ $# -gt 0 ]; do
         --hardware) mode=hardware ;;
         --duration) duration=${2:?--duration needs a value}; shift ;;
         --results) results=${2:?--results needs a directory}; shift ;;
-        -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
 
+# Relative to where the script was started, not to the repository.
+case "$results" in ''|/*) ;; *) results=$PWD/$results ;; esac
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
@@ -51,11 +54,15 @@ bin=${CARGO_TARGET_DIR:-$repo/target}/release
 sim=()
 [ "$mode" = sim ] && sim=(--sim)
 junit=()
+summary1=()
+summary2=()
 if [ -n "$results" ]; then
     mkdir -p "$results"
     # The inventory first, so that it is there even when the run fails.
     "$bin/display_identified_pcie_fpga_designs" "${sim[@]}" --json > "$results/designs.json"
     junit=(--junit "$results/junit.xml")
+    summary1=(--json-summary "$results/parallel_streams_1.json")
+    summary2=(--json-summary "$results/parallel_streams_2.json")
 fi
 
 if [ "$mode" = sim ]; then
@@ -67,9 +74,9 @@ if [ "$mode" = sim ]; then
         quad_spi_flasher -- \
         i2c_dump_info -- \
         test_dma_bridge_parallel_streams --stream_device 0000:15:00.0,0 --stream_device 0000:30:00.0,0 \
-            --duration "$duration" --stream_mapping_size 0x1000000 -- \
+            --duration "$duration" --stream_mapping_size 0x1000000 "${summary1[@]}" -- \
         test_dma_bridge_parallel_streams --stream_device 0000:15:00.0,1 --stream_device 0000:30:00.0,1 \
-            --duration "$duration" --stream_mapping_size 0x1000000
+            --duration "$duration" --stream_mapping_size 0x1000000 "${summary2[@]}"
 fi
 # On hardware: the same tools; the DMA test streams on every channel of every loopback board.
 exec "$bin/test_primary" "${junit[@]}" \
@@ -77,4 +84,4 @@ exec "$bin/test_primary" "${junit[@]}" \
     display_xadc_values -- \
     quad_spi_flasher -- \
     i2c_dump_info -- \
-    test_dma_bridge_parallel_streams --duration "$duration" --stream_mapping_size 0x1000000
+    test_dma_bridge_parallel_streams --duration "$duration" --stream_mapping_size 0x1000000 "${summary1[@]}"
