@@ -177,3 +177,42 @@ fn parallel_streams_summary_has_each_pair_and_its_statistics() {
         failed.failures
     );
 }
+
+const CREDITS: &str = env!("CARGO_BIN_EXE_test_dma_descriptor_credits");
+
+fn credits(fault: Option<&str>) -> (TestRunSummary, common::ToolRun) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("summary.json");
+    let args = [
+        "--sim=NiteFury_dma_ddr3",
+        "--mm-descriptors",
+        "1100",
+        "--timeout-seconds",
+        "1",
+        "--json-summary",
+        file.to_str().unwrap(),
+    ];
+    let run = run_tool(CREDITS, &args, fault);
+    let text = std::fs::read_to_string(&file).expect("summary written");
+    (serde_json::from_str(&text).unwrap(), run)
+}
+
+#[test]
+fn descriptor_credits_summary_passes_and_fails_with_the_text_lines() {
+    let (summary, run) = credits(None);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(summary.verdict, SummaryVerdict::Pass);
+    assert_eq!(summary.tests.len(), 1);
+    assert_eq!(summary.tests[0].design, "NiteFury_dma_ddr3");
+    let (summary, run) = credits(Some("iommu_fault:c2h0"));
+    assert_eq!(run.code, 1);
+    assert_eq!(summary.verdict, SummaryVerdict::Fail);
+    assert_eq!(summary.failure.as_deref(), Some("error: 1 of 1 designs failed"));
+    let failures = &summary.tests[0].failures;
+    assert!(
+        failures.iter().any(|f| f.starts_with(
+            "Test timeout waiting for C2H descriptors to complete (started 1023 completed 0 channel_status 0x80010)"
+        )),
+        "{failures:?}"
+    );
+}

@@ -33,7 +33,8 @@ pub struct TestRunSummary {
     pub schema_version: u32,
     pub tool: String,
     pub verdict: SummaryVerdict,
-    /// NOTHING_TESTED and ERROR: the line the tool printed on stderr.
+    /// NOTHING_TESTED and ERROR (and FAIL when the tool ended with an error line): the
+    /// line the tool printed on stderr.
     pub failure: Option<String>,
     pub tests: Vec<TestEntry>,
 }
@@ -117,7 +118,10 @@ pub fn summary(
     error: Option<String>,
     tests: Vec<TestEntry>,
 ) -> TestRunSummary {
+    let any_failed = tests.iter().any(|t| t.verdict == SummaryVerdict::Fail);
     let (verdict, failure) = match (verdict, error) {
+        // Tools that end a run with failed tests by an error (`1 of 2 designs failed`).
+        (_, Some(e)) if any_failed => (SummaryVerdict::Fail, Some(format!("error: {e}"))),
         (_, Some(e)) => (SummaryVerdict::Error, Some(format!("error: {e}"))),
         (Some(Verdict::Pass), None) => (SummaryVerdict::Pass, None),
         (Some(Verdict::NothingTested(n)), None) => (

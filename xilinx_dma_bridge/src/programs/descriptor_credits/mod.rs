@@ -34,6 +34,7 @@ use self::raw_ring::Mapping;
 use self::register_tests::{credit_increment_test, reset_test};
 use self::stream_ring::stream_ring_test;
 use super::channel_locks::ChannelLocks;
+use super::json_summary::{SummaryRecorder, SummaryVerdict, TestEntry};
 use super::opening::{open_designs, search_scope, OpenDevicesError};
 use super::verdict::Verdict;
 use crate::designs::{dma_designs, stream_partner, DmaDesign};
@@ -64,6 +65,17 @@ pub fn run(
     args: &CreditsOptions,
     out: &mut dyn Write,
 ) -> Result<Verdict, CreditsError> {
+    run_recorded(device, args, out, &mut SummaryRecorder::default())
+}
+
+/// [`run`], recording each design's verdict in `summary` (`--json-summary`), with the
+/// lines its test wrote as the failure text when it failed.
+pub fn run_recorded(
+    device: &DeviceArgs,
+    args: &CreditsOptions,
+    out: &mut dyn Write,
+    summary: &mut SummaryRecorder,
+) -> Result<Verdict, CreditsError> {
     signals::interrupt_flag();
     let opened = open_designs(device, args.a32)?;
     let mut failed = 0;
@@ -84,8 +96,25 @@ pub fn run(
                 d.bridge.bar, d.bridge.memory_size
             )?;
         }
-        let pass = test_design(args, d, out)?;
+        let mut copy = CopiedLines::new(&mut *out);
+        let pass = test_design(args, d, &mut copy)?;
+        let lines = copy.lines();
         writeln!(out, "Test: {}", if pass { "PASS" } else { "FAIL" })?;
+        summary.record(TestEntry {
+            name: "descriptor_credits".to_string(),
+            design: d.name().to_string(),
+            pci_location: d.design.location.to_string(),
+            h2c_channel: None,
+            c2h_channel: None,
+            verdict: if pass {
+                SummaryVerdict::Pass
+            } else {
+                SummaryVerdict::Fail
+            },
+            failures: if pass { Vec::new() } else { lines },
+            timings: Vec::new(),
+            stream_statistics: None,
+        });
         if !pass {
             failed += 1;
         }
@@ -97,6 +126,43 @@ pub fn run(
         });
     }
     Ok(Verdict::Pass)
+}
+
+/// Passes writes on to `inner` and keeps a copy, for the summary's failure text.
+struct CopiedLines<'a> {
+    inner: &'a mut dyn Write,
+    copy: Vec<u8>,
+}
+
+impl<'a> CopiedLines<'a> {
+    fn new(inner: &'a mut dyn Write) -> Self {
+        Self {
+            inner,
+            copy: Vec::new(),
+        }
+    }
+
+    /// The non-empty lines written.
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.copy)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    }
+}
+
+impl Write for CopiedLines<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.copy.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn test_design(
