@@ -17,5 +17,5 @@ pub mod machine_output;
 pub mod output_file;
 
 pub use console::ConsoleMessages;
-pub use machine_output::{JsonArgs, JsonSummaryArgs};
 pub use device_args::{parse_sim_selection, DeviceArgs, SIM_NOTICE_ENV};
+pub use machine_output::{JsonArgs, JsonSummaryArgs};

@@ -223,7 +223,11 @@ fn json_document_of_the_module() {
         .arg("--json")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: SpdDecodeReport = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.schema_version, SCHEMA_VERSION);
     assert_eq!(report.dram_type, "DDR3");
@@ -240,7 +244,10 @@ fn json_document_of_the_module() {
     };
     assert_eq!(value("Module capacity (MiB)"), SpdValue::Number(8192.0));
     assert_eq!(value("Number of Ranks"), SpdValue::Number(2.0));
-    assert_eq!(value("SDRAM Minimum Cycle Time (tCKmin) (ns)"), SpdValue::Number(1.25));
+    assert_eq!(
+        value("SDRAM Minimum Cycle Time (tCKmin) (ns)"),
+        SpdValue::Number(1.25)
+    );
     assert_eq!(value("Module type"), SpdValue::Text("72b-SO-UDIMM".into()));
     // Every field comes from the text's `name=value` or `name : value`.
     let text = String::from_utf8(run(&path).stdout).unwrap();

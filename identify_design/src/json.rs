@@ -115,10 +115,8 @@ pub fn identified_designs_report(
                     })
                     .unwrap_or_default(),
             });
-            let user_access_build_timestamp = design
-                .user_access
-                .and_then(|f| f.mmio(device))
-                .map(|regs| {
+            let user_access_build_timestamp =
+                design.user_access.and_then(|f| f.mmio(device)).map(|regs| {
                     let value = regs.read32(0);
                     BuildTimestampEntry {
                         register_value: value,

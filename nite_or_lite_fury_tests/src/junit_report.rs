@@ -43,7 +43,8 @@ fn finish(suite: TestSuite, elapsed: Duration) -> Report {
 
 /// `<n>: <exe> <args...>`, shell-quoted, so that two runs of one tool stay apart.
 fn secondary_case(index: usize, r: &SecondaryReport) -> TestCase {
-    let command_line = shell_words(std::iter::once(r.name.as_str()).chain(r.args.iter().map(String::as_str)));
+    let command_line =
+        shell_words(std::iter::once(r.name.as_str()).chain(r.args.iter().map(String::as_str)));
     let status = match &r.exit {
         SecondaryExit::Exited(0) => TestCaseStatus::success(),
         SecondaryExit::Exited(code) => failure(
@@ -84,9 +85,8 @@ fn shell_words<'a>(words: impl Iterator<Item = &'a str>) -> String {
     words
         .map(|w| {
             let plain = !w.is_empty()
-                && w.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b)
-                });
+                && w.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b));
             if plain {
                 w.to_string()
             } else {
@@ -122,7 +122,11 @@ mod tests {
     #[test]
     fn one_case_per_secondary_with_failures_and_output() {
         let reports = [
-            report("display_xadc_values", &["-d", "0000:15:00.0"], SecondaryExit::Exited(0)),
+            report(
+                "display_xadc_values",
+                &["-d", "0000:15:00.0"],
+                SecondaryExit::Exited(0),
+            ),
             report("sh", &["-c", "exit 4"], SecondaryExit::Exited(4)),
             report("sh", &["-c", "kill -KILL $$"], SecondaryExit::Signalled(9)),
         ];
@@ -141,7 +145,10 @@ mod tests {
                 "3: sh -c 'kill -KILL $$'"
             ]
         );
-        assert!(matches!(suite.test_cases[0].status, TestCaseStatus::Success { .. }));
+        assert!(matches!(
+            suite.test_cases[0].status,
+            TestCaseStatus::Success { .. }
+        ));
         match &suite.test_cases[1].status {
             TestCaseStatus::NonSuccess { kind, message, .. } => {
                 assert_eq!(*kind, NonSuccessKind::Failure);

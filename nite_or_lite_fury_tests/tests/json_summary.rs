@@ -39,9 +39,15 @@ fn test_ddr_summary_passes_with_the_text_timings_and_fails_with_the_mismatch() {
     ];
     let (summary, out, code) = run(env!("CARGO_BIN_EXE_test_ddr"), &args, None);
     assert_eq!(code, 0, "{out}");
-    assert_eq!((summary.tool.as_str(), summary.verdict), ("test_ddr", SummaryVerdict::Pass));
+    assert_eq!(
+        (summary.tool.as_str(), summary.verdict),
+        ("test_ddr", SummaryVerdict::Pass)
+    );
     let t = &summary.tests[0];
-    assert_eq!((t.name.as_str(), t.design.as_str()), ("test_ddr", "Nitefury Project-0"));
+    assert_eq!(
+        (t.name.as_str(), t.design.as_str()),
+        ("test_ddr", "Nitefury Project-0")
+    );
     assert_eq!(t.pci_location, "0000:2e:00.0");
     assert_eq!(t.verdict, SummaryVerdict::Pass);
     let names: Vec<&str> = t.timings.iter().map(|x| x.name.as_str()).collect();
@@ -49,7 +55,10 @@ fn test_ddr_summary_passes_with_the_text_timings_and_fails_with_the_mismatch() {
     for timing in &t.timings {
         assert_eq!((timing.transfers, timing.bytes_per_transfer), (3, 0x10000));
         let mean = timing.mean_mbytes_per_sec.unwrap();
-        assert!(out.contains(&format!("  Mean = {mean:.6} (Mbytes/sec)")), "{out}");
+        assert!(
+            out.contains(&format!("  Mean = {mean:.6} (Mbytes/sec)")),
+            "{out}"
+        );
     }
 
     let (summary, out, code) = run(

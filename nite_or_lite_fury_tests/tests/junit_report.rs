@@ -147,7 +147,11 @@ fn a_run_with_failing_secondaries_gives_a_valid_report_with_failures() {
 fn a_passing_run_and_a_launch_failure_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(dir.path(), Some("ok.xml"), &["true", "--", "true"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let file = dir.path().join("ok.xml");
     validate(&file);
     let report = Report::deserialize_from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();

@@ -148,7 +148,10 @@ mod tests {
         );
         assert_eq!(none.mean_rate(), None);
         assert_eq!((none.min_rate(), none.max_rate()), (None, None));
-        assert_eq!((t.min_rate(), t.max_rate()), (Some(1e6 / 3e-3 / 1e6), Some(1000.0)));
+        assert_eq!(
+            (t.min_rate(), t.max_rate()),
+            (Some(1e6 / 3e-3 / 1e6), Some(1000.0))
+        );
         assert_eq!((t.name(), t.total_ns()), ("host-to-card DMA", 6_000_000));
     }
 

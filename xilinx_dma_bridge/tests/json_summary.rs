@@ -69,7 +69,9 @@ fn a_passing_run_has_its_tests_and_timings() {
             timing.max_mbytes_per_sec.unwrap(),
         );
         assert!(min <= mean && mean <= max, "{timing:?}");
-        assert!(run.stdout.contains(&format!("  Mean = {mean:.6} (Mbytes/sec)")));
+        assert!(run
+            .stdout
+            .contains(&format!("  Mean = {mean:.6} (Mbytes/sec)")));
     }
     // The text is that of a run without --json-summary.
     let mut args = vec!["--sim=NiteFury_dma_ddr3"];
@@ -96,8 +98,15 @@ fn a_corrupt_word_fails_the_test_with_the_text_failure() {
         .collect();
     assert!(!failed.is_empty());
     let failure = &failed[0].failures[0];
-    assert!(failure.starts_with("C2H failure : DDR word[7] actual=0x"), "{failure}");
-    assert!(run.stdout.contains(&format!("  {failure}\n")), "{}", run.stdout);
+    assert!(
+        failure.starts_with("C2H failure : DDR word[7] actual=0x"),
+        "{failure}"
+    );
+    assert!(
+        run.stdout.contains(&format!("  {failure}\n")),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -113,7 +122,10 @@ fn nothing_tested_and_errors_are_not_a_pass() {
     assert_eq!(summary.verdict, SummaryVerdict::Error);
     let failure = summary.failure.unwrap();
     assert_eq!(failure, run.stderr.trim());
-    assert!(failure.contains("unknown simulated design 'TEF1001_dma_ddr4'"), "{failure}");
+    assert!(
+        failure.contains("unknown simulated design 'TEF1001_dma_ddr4'"),
+        "{failure}"
+    );
 }
 
 const PARALLEL: &str = env!("CARGO_BIN_EXE_test_dma_bridge_parallel_streams");
@@ -156,8 +168,10 @@ fn parallel_streams_summary_has_each_pair_and_its_statistics() {
         let s = t.stream_statistics.as_ref().unwrap();
         assert!(s.transfers > 0, "{s:?}");
         assert!(
-            run.stdout
-                .contains(&format!(" Mbytes/sec ({} bytes in {:.6} secs)", s.bytes, s.seconds)),
+            run.stdout.contains(&format!(
+                " Mbytes/sec ({} bytes in {:.6} secs)",
+                s.bytes, s.seconds
+            )),
             "{}",
             run.stdout
         );
@@ -207,7 +221,10 @@ fn descriptor_credits_summary_passes_and_fails_with_the_text_lines() {
     let (summary, run) = credits(Some("iommu_fault:c2h0"));
     assert_eq!(run.code, 1);
     assert_eq!(summary.verdict, SummaryVerdict::Fail);
-    assert_eq!(summary.failure.as_deref(), Some("error: 1 of 1 designs failed"));
+    assert_eq!(
+        summary.failure.as_deref(),
+        Some("error: 1 of 1 designs failed")
+    );
     let failures = &summary.tests[0].failures;
     assert!(
         failures.iter().any(|f| f.starts_with(

@@ -240,7 +240,11 @@ fn parse_bitstream_file_json_document() {
     let path = dir.path().join("sim.bit");
     std::fs::write(&path, &generated.bytes).unwrap();
     let text = Command::new(PARSE).arg(&path).output().unwrap();
-    let out = Command::new(PARSE).arg(&path).arg("--json").output().unwrap();
+    let out = Command::new(PARSE)
+        .arg(&path)
+        .arg("--json")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let report: BitstreamFileReport = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.schema_version, SCHEMA_VERSION);
@@ -261,7 +265,12 @@ fn parse_bitstream_file_json_document() {
     )));
     let h = report.bit_header.unwrap();
     assert_eq!(
-        (h.design_name.as_str(), h.part_name.as_str(), h.date.as_str(), h.time.as_str()),
+        (
+            h.design_name.as_str(),
+            h.part_name.as_str(),
+            h.date.as_str(),
+            h.time.as_str()
+        ),
         ("sim", "7a200tfbg484", "2024/12/21", "09:21:34")
     );
     assert_eq!(report.idcode, Some(0x0363_6093));
@@ -271,7 +280,11 @@ fn parse_bitstream_file_json_document() {
     let raw = generate(&BitstreamSpec::new(0x0363_6093).with_frames(4)).unwrap();
     let cut = dir.path().join("cut.bin");
     std::fs::write(&cut, &raw.bytes[..raw.bytes.len() / 2]).unwrap();
-    let out = Command::new(PARSE).arg(&cut).arg("--json").output().unwrap();
+    let out = Command::new(PARSE)
+        .arg(&cut)
+        .arg("--json")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let report: BitstreamFileReport = serde_json::from_slice(&out.stdout).unwrap();
     assert!(!report.valid);

@@ -96,7 +96,8 @@ pub fn design_entry(
             .iter()
             .map(|x| {
                 let celsius = x.channel == 0;
-                let pick = |v: Option<f64>, want_celsius: bool| v.filter(|_| celsius == want_celsius);
+                let pick =
+                    |v: Option<f64>, want_celsius: bool| v.filter(|_| celsius == want_celsius);
                 XadcChannelEntry {
                     channel: x.channel,
                     name: name(x.channel),

@@ -208,9 +208,15 @@ fn json_document_holds_the_golden_readings() {
     assert_eq!(report.schema_version, SCHEMA_VERSION);
     let d = &report.designs[0];
     assert_eq!(d.design, "TEF1001_dma_stream_loopback");
-    assert_eq!((d.pci_location.as_str(), d.iommu_group), ("0000:15:00.0", 41));
+    assert_eq!(
+        (d.pci_location.as_str(), d.iommu_group),
+        ("0000:15:00.0", 41)
+    );
     assert_eq!(d.sequencer_mode, "Continuous sequence mode");
-    assert_eq!(d.enabled_channels, ["Temp", "Vccint", "Vccaux", "Vbram", "Cal"]);
+    assert_eq!(
+        d.enabled_channels,
+        ["Temp", "Vccint", "Vccaux", "Vbram", "Cal"]
+    );
     assert_eq!(d.adc_a_calibration.unipolar_offset_lsbs, -4);
     assert_eq!(d.adc_b_calibration.bipolar_offset_lsbs, -4);
     assert_eq!(d.adc_a_calibration.gain_correction_percent, 6.3);
@@ -224,7 +230,10 @@ fn json_document_holds_the_golden_readings() {
                 None => (c.value_volts.unwrap(), c.min_volts, c.max_volts, 'V'),
             };
             let f = |x: Option<f64>| x.map(|x| format!("{x:.4}{unit}")).unwrap_or_default();
-            (c.name.clone(), format!("{v:.4}{unit} {} {}", f(min), f(max)))
+            (
+                c.name.clone(),
+                format!("{v:.4}{unit} {} {}", f(min), f(max)),
+            )
         })
         .collect();
     let expected = [

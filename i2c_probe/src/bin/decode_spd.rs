@@ -2,9 +2,9 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use i2c_probe::decode::spd_common::CrcPolicy;
 use command_line::machine_output::write_json_document;
 use command_line::JsonArgs;
+use i2c_probe::decode::spd_common::CrcPolicy;
 use i2c_probe::decode::spd_json::spd_decode_report;
 use i2c_probe::decode::{spd_ddr3, spd_ddr4, spd_file};
 use std::path::PathBuf;

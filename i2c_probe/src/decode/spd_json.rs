@@ -47,7 +47,12 @@ pub enum SpdValue {
 }
 
 /// The document of a decoded image.
-pub fn spd_decode_report(file: &str, dram_type: &str, image: &[u8], report: &SpdReport) -> SpdDecodeReport {
+pub fn spd_decode_report(
+    file: &str,
+    dram_type: &str,
+    image: &[u8],
+    report: &SpdReport,
+) -> SpdDecodeReport {
     SpdDecodeReport {
         schema_version: SCHEMA_VERSION,
         file: file.to_string(),
@@ -73,9 +78,13 @@ pub fn fields_of(text: &str) -> Vec<SpdField> {
     let mut fields = Vec::new();
     for line in text.lines() {
         let line = line.trim();
-        let raw_dump_row = line
-            .split_once(':')
-            .is_some_and(|(range, _)| range.contains('-') && range.trim().bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b' '));
+        let raw_dump_row = line.split_once(':').is_some_and(|(range, _)| {
+            range.contains('-')
+                && range
+                    .trim()
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'-' || b == b' ')
+        });
         if line.is_empty() || raw_dump_row || line.contains("CRC=") || line.ends_with(':') {
             continue;
         }
@@ -94,7 +103,10 @@ pub fn fields_of(text: &str) -> Vec<SpdField> {
 
 fn field(name: &str, value: &str) -> SpdField {
     let (name, value) = (name.trim(), value.trim());
-    if let Some(ns) = value.strip_suffix(" ns").and_then(|v| v.parse::<f64>().ok()) {
+    if let Some(ns) = value
+        .strip_suffix(" ns")
+        .and_then(|v| v.parse::<f64>().ok())
+    {
         return SpdField {
             name: format!("{name} (ns)"),
             value: SpdValue::Number(ns),
@@ -125,10 +137,19 @@ mod tests {
         assert_eq!(
             pairs,
             [
-                ("Module type".to_string(), SpdValue::Text("72b-SO-UDIMM".into())),
+                (
+                    "Module type".to_string(),
+                    SpdValue::Text("72b-SO-UDIMM".into())
+                ),
                 ("Bank Address Bits".to_string(), SpdValue::Number(3.0)),
-                ("Total SDRAM Capacity (Mibibits)".to_string(), SpdValue::Number(4096.0)),
-                ("SDRAM Minimum Cycle Time (tCKmin) (ns)".to_string(), SpdValue::Number(1.25)),
+                (
+                    "Total SDRAM Capacity (Mibibits)".to_string(),
+                    SpdValue::Number(4096.0)
+                ),
+                (
+                    "SDRAM Minimum Cycle Time (tCKmin) (ns)".to_string(),
+                    SpdValue::Number(1.25)
+                ),
             ]
         );
     }

@@ -39,7 +39,8 @@ pub(crate) use adopt::{adopted, secondary_window, Adopted};
 pub use captured_output::{SecondaryOutput, CAPTURE_LIMIT_BYTES};
 pub use handover::{HandedContainer, HandedDevice, Handover, SECONDARY_ENV};
 pub use launch::{
-    resolve_executable, spawn_secondary, spawn_secondary_captured, spawn_secondary_with, split_secondaries, SecondaryCommand,
+    resolve_executable, spawn_secondary, spawn_secondary_captured, spawn_secondary_with,
+    split_secondaries, SecondaryCommand,
 };
 pub use launcher::{launch, parse_pci_id, resolve_secondaries, DeviceCatalog, Launch, LaunchError};
 pub use primary::{

@@ -16,8 +16,8 @@ use crate::messages::Messages;
 use crate::session::Session;
 use crate::sim::{SimSelection, SIM_ENV, SIM_IOVA_PGSIZES, SIM_IOVA_RANGES};
 
-use super::handover::{HandedContainer, HandedDevice, Handover};
 use super::captured_output::{SecondaryCapture, SecondaryOutput};
+use super::handover::{HandedContainer, HandedDevice, Handover};
 use super::launch::{spawn_secondary_captured, spawn_secondary_with};
 use super::secondary_manager::{SecondaryManager, MANAGER_FD_ENV};
 use super::signals;
@@ -378,8 +378,9 @@ pub fn run(
     signals::install_forwarding()?;
     let mut reports: Vec<SecondaryReport> = Vec::with_capacity(secondaries.len());
     let mut running: Vec<(usize, Child, Instant)> = Vec::new();
-    let mut captures: Vec<Option<SecondaryCapture>> =
-        std::iter::repeat_with(|| None).take(secondaries.len()).collect();
+    let mut captures: Vec<Option<SecondaryCapture>> = std::iter::repeat_with(|| None)
+        .take(secondaries.len())
+        .collect();
     for (i, s) in secondaries.iter().enumerate() {
         let name = s.name.to_string_lossy().into_owned();
         let handover = Handover {

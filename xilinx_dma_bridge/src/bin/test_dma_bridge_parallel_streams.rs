@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use command_line::{cli, DeviceArgs, JsonSummaryArgs};
-use xilinx_dma_bridge::programs::parallel_streams::{self, options::ParallelStreamsOptions};
 use xilinx_dma_bridge::programs::json_summary::run_verdict_with_summary;
+use xilinx_dma_bridge::programs::parallel_streams::{self, options::ParallelStreamsOptions};
 
 #[derive(Parser, Debug)]
 #[command(

@@ -205,7 +205,10 @@ mod tests {
             Vec::new(),
         );
         assert_eq!(nothing.verdict, SummaryVerdict::NothingTested);
-        assert_eq!(nothing.failure.as_deref(), Some("t: no design found (no devices)"));
+        assert_eq!(
+            nothing.failure.as_deref(),
+            Some("t: no design found (no devices)")
+        );
         let error = summary("t", None, Some("boom".into()), Vec::new());
         assert_eq!(error.verdict, SummaryVerdict::Error);
         assert_eq!(error.failure.as_deref(), Some("error: boom"));
@@ -220,7 +223,10 @@ mod tests {
         t.record_ns(1_000_000);
         t.record_ns(2_000_000);
         let e = TimingEntry::from(&t);
-        assert_eq!((e.transfers, e.bytes_per_transfer, e.total_ns), (2, 1_000_000, 3_000_000));
+        assert_eq!(
+            (e.transfers, e.bytes_per_transfer, e.total_ns),
+            (2, 1_000_000, 3_000_000)
+        );
         assert_eq!(e.max_mbytes_per_sec, Some(1000.0));
         assert_eq!(e.min_mbytes_per_sec, Some(500.0));
     }

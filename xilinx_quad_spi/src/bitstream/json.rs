@@ -91,10 +91,7 @@ pub fn bitstream_file_report(
             time: h.time.clone(),
         }),
         idcode: parsed.idcode(),
-        device: parsed
-            .idcode()
-            .and_then(device_name)
-            .map(str::to_string),
+        device: parsed.idcode().and_then(device_name).map(str::to_string),
         usr_access: parsed.usr_access().map(|v| UsrAccessEntry {
             register_value: v,
             timestamp_text: UsrAccessTimestamp::decode(v).to_string(),

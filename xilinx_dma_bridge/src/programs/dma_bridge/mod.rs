@@ -41,7 +41,13 @@ pub fn run(
     out: &mut dyn Write,
     progress: &mut dyn Progress,
 ) -> Result<Verdict, ToolError> {
-    run_recorded(device, options, out, progress, &mut SummaryRecorder::default())
+    run_recorded(
+        device,
+        options,
+        out,
+        progress,
+        &mut SummaryRecorder::default(),
+    )
 }
 
 /// [`run`], recording each test's outcome in `summary` (`--json-summary`).

@@ -71,10 +71,13 @@ impl Outcome {
                 c2h: c,
                 timings,
             } => (
-                [h.as_ref().map(|m| format!("H2C failure : {m}")), c.as_ref().map(|m| format!("C2H failure : {m}"))]
-                    .into_iter()
-                    .flatten()
-                    .collect(),
+                [
+                    h.as_ref().map(|m| format!("H2C failure : {m}")),
+                    c.as_ref().map(|m| format!("C2H failure : {m}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
                 timings.iter().map(TimingEntry::from).collect(),
             ),
         };

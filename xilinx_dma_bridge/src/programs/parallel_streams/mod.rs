@@ -252,15 +252,14 @@ pub fn run_recorded(
             },
             failures,
             timings: Vec::new(),
-            stream_statistics: overall_stats
-                .iter()
-                .find(|s| s.label == p.label)
-                .map(|s| StreamStatisticsEntry {
+            stream_statistics: overall_stats.iter().find(|s| s.label == p.label).map(|s| {
+                StreamStatisticsEntry {
                     transfers: s.transfers,
                     bytes: s.bytes,
                     seconds: s.seconds,
                     mbytes_per_sec: s.rate(),
-                }),
+                }
+            }),
         });
     }
     drop(locks);
