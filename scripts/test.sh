@@ -42,11 +42,15 @@ for component in rustfmt clippy; do
 done
 cargo --version
 
-step "Test tools (lspci from pciutils: dump_pci_info is compared with it)"
+step "Test tools (lspci from pciutils: dump_pci_info is compared with it; xmllint for JUnit)"
 if ! command -v lspci >/dev/null 2>&1; then
     apt-get update -qq >/dev/null && apt-get install -y -qq pciutils >/dev/null
 fi
 lspci --version
+# xmllint validates test_primary's JUnit reports (nite_or_lite_fury_tests/tests/junit_report.rs).
+if ! command -v xmllint >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null && apt-get install -y -qq libxml2-utils >/dev/null
+fi
 
 step "Formatting (cargo fmt --check)"
 cargo fmt --all -- --check
@@ -65,8 +69,12 @@ fi
 step "README commands"
 scripts/check_readme_commands.sh
 
-step "Main job (scripts/run_suite.sh: the reference multi-run)"
-scripts/run_suite.sh
+step "Main job (scripts/run_suite.sh: the reference multi-run, with the CI results of README \"Running the suite from CI\")"
+suite_results=${CARGO_TARGET_DIR:-target}/suite_results
+rm -rf "$suite_results"
+scripts/run_suite.sh --results "$suite_results"
+xmllint --noout --schema nite_or_lite_fury_tests/tests/data/junit.xsd "$suite_results/junit.xml"
+grep -q '"schema_version": 1' "$suite_results/designs.json"
 
 if [ "$run_qemu" = 1 ]; then
     step "QEMU VFIO testbed (real kernel VFIO path)"

@@ -209,3 +209,54 @@ fn dumps_of_the_common_tools_decode_like_the_binary() {
     // od is part of coreutils: at least its formats were checked.
     assert!(decoded.contains(&"od"), "{decoded:?}");
 }
+
+/// `--json`: the documented type, with the CRC, the image and the decoded fields of the
+/// text as numbers.
+#[test]
+fn json_document_of_the_module() {
+    use i2c_probe::decode::spd_json::{SpdDecodeReport, SpdValue, SCHEMA_VERSION};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spd.bin");
+    std::fs::write(&path, SPD_8_1).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_decode_spd"))
+        .arg(&path)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: SpdDecodeReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.schema_version, SCHEMA_VERSION);
+    assert_eq!(report.dram_type, "DDR3");
+    assert_eq!(report.image, SPD_8_1);
+    assert!(report.crc_passed);
+    assert_eq!(report.crc_checks[0].actual, 0xa1bd);
+    let value = |name: &str| {
+        report
+            .fields
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value.clone())
+            .unwrap_or_else(|| panic!("no {name} in {:?}", report.fields))
+    };
+    assert_eq!(value("Module capacity (MiB)"), SpdValue::Number(8192.0));
+    assert_eq!(value("Number of Ranks"), SpdValue::Number(2.0));
+    assert_eq!(
+        value("SDRAM Minimum Cycle Time (tCKmin) (ns)"),
+        SpdValue::Number(1.25)
+    );
+    assert_eq!(value("Module type"), SpdValue::Text("72b-SO-UDIMM".into()));
+    // Every field comes from the text's `name=value` or `name : value`.
+    let text = String::from_utf8(run(&path).stdout).unwrap();
+    for f in &report.fields {
+        let name = f.name.strip_suffix(" (ns)").unwrap_or(&f.name);
+        assert!(
+            text.contains(&format!("{name}=")) || text.contains(&format!("{name} : ")),
+            "{f:?}"
+        );
+    }
+    assert!(report.fields.len() > 30, "{:?}", report.fields);
+}

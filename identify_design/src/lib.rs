@@ -8,6 +8,7 @@
 //! - [`open`]: opening real devices or, under `--sim`, simulated boards.
 //! - [`timestamp`], [`display`]: what the tools print (the DMA channel table comes from
 //!   `xdma_registers`).
+//! - [`json`]: the `--json` documents of the two display tools (docs/json_schema.md).
 //! - [`ip_probe`]: what `probe_xilinx_ip` does (BAR scan for Xilinx IP).
 //! - [`switch_routing`]: what `xilinx_axi_stream_switch_set_routing` does (the switch
 //!   driver and the routing selection are in `xilinx_axi_stream_switch`).
@@ -20,6 +21,7 @@ pub mod designs;
 pub mod display;
 pub mod identify;
 pub mod ip_probe;
+pub mod json;
 pub mod open;
 pub mod record;
 pub mod switch_routing;

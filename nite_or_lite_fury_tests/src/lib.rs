@@ -2,6 +2,7 @@
 
 pub mod fury_boards;
 pub mod general;
+pub mod junit_report;
 pub mod launcher;
 pub mod m2_led;
 pub mod memmapped_persistence;

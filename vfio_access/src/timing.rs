@@ -72,6 +72,27 @@ impl TransferTiming {
         (self.count > 0 && self.bytes_per_transfer > 0)
             .then(|| self.rate(self.total_ns / self.count))
     }
+
+    /// What is timed, e.g. `host-to-card DMA`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Nanoseconds of every recorded transfer together.
+    pub fn total_ns(&self) -> u64 {
+        self.total_ns
+    }
+
+    /// The slowest rate in Mbytes/sec (the longest transfer), as the text's `Min` line;
+    /// None before any transfer.
+    pub fn min_rate(&self) -> Option<f64> {
+        (self.count > 0 && self.bytes_per_transfer > 0).then(|| self.rate(self.max_ns))
+    }
+
+    /// The fastest rate in Mbytes/sec (the shortest transfer), as the text's `Max` line.
+    pub fn max_rate(&self) -> Option<f64> {
+        (self.count > 0 && self.bytes_per_transfer > 0).then(|| self.rate(self.min_ns))
+    }
 }
 
 impl fmt::Display for TransferTiming {
@@ -126,6 +147,12 @@ mod tests {
             "x timing for 0 transfers of 4096 bytes:\n"
         );
         assert_eq!(none.mean_rate(), None);
+        assert_eq!((none.min_rate(), none.max_rate()), (None, None));
+        assert_eq!(
+            (t.min_rate(), t.max_rate()),
+            (Some(1e6 / 3e-3 / 1e6), Some(1000.0))
+        );
+        assert_eq!((t.name(), t.total_ns()), ("host-to-card DMA", 6_000_000));
     }
 
     #[test]

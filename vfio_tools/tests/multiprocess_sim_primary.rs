@@ -69,7 +69,7 @@ fn simulated_primary_runs_three_edu_secondaries_in_their_windows() {
             show_fds: false,
             simulation: Some(selection),
             messages: Messages::from(std::sync::Arc::clone(&messages)),
-            external_manager: None,
+            ..PrimaryOptions::default()
         },
     )
     .unwrap();

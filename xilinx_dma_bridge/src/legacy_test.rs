@@ -50,6 +50,14 @@ fn transfer(
     Ok(())
 }
 
+/// What a run of the test found, for `--json-summary`: each failure as its line words it,
+/// and the timings (also of a failed run, as far as it got).
+#[derive(Debug, Clone, Default)]
+pub struct LegacyRecord {
+    pub failures: Vec<String>,
+    pub timings: Vec<TransferTiming>,
+}
+
 /// Runs the test, writing its lines to `out` and reporting its progress (3 phases of the
 /// tested memory per iteration: populate, H2C, C2H and verify); true when it passed.
 pub fn run_legacy_test(
@@ -57,6 +65,17 @@ pub fn run_legacy_test(
     t: &LegacyTest,
     out: &mut dyn Write,
     progress: &mut dyn Progress,
+) -> io::Result<bool> {
+    run_legacy_test_recorded(device, t, out, progress, &mut LegacyRecord::default())
+}
+
+/// [`run_legacy_test`], keeping its failures and timings in `record`.
+pub fn run_legacy_test_recorded(
+    device: &Device,
+    t: &LegacyTest,
+    out: &mut dyn Write,
+    progress: &mut dyn Progress,
+    record: &mut LegacyRecord,
 ) -> io::Result<bool> {
     let size = t.memory_size / 4 * 4;
     let c2h_len = if t.c2h_one_page { PAGE.min(size) } else { size };
@@ -82,6 +101,7 @@ pub fn run_legacy_test(
     else {
         if let Some(e) = alloc_error {
             writeln!(out, "{e}")?;
+            record.failures.push(e.to_string());
         }
         return Ok(false);
     };
@@ -104,6 +124,7 @@ pub fn run_legacy_test(
         Ok(x) => x,
         Err(e) => {
             writeln!(out, "{e}")?;
+            record.failures.push(e.to_string());
             return Ok(false);
         }
     };
@@ -117,6 +138,7 @@ pub fn run_legacy_test(
         Ok(x) => x,
         Err(e) => {
             writeln!(out, "{e}")?;
+            record.failures.push(e.to_string());
             return Ok(false);
         }
     };
@@ -136,6 +158,7 @@ pub fn run_legacy_test(
         iteration_phase(progress, i, iterations, "host-to-card DMA");
         if let Err(e) = transfer(&mut h2c, &mut h2c_timing) {
             progress.write_line(out, &e.to_string())?;
+            record.failures.push(e.to_string());
             passed = false;
             break;
         }
@@ -147,20 +170,20 @@ pub fn run_legacy_test(
             c2h.set_card_start_address(at);
             if let Err(e) = transfer(&mut c2h, &mut c2h_timing) {
                 progress.write_line(out, &e.to_string())?;
+                record.failures.push(e.to_string());
                 passed = false;
                 break 'iterations;
             }
             if let Err(m) = rx.verify(&c2h_data, 0, (len / 4) as usize) {
-                progress.write_line(
-                    out,
-                    &format!(
-                        "{} word[{}] actual=0x{:x} expected=0x{:x}",
-                        t.memory_name,
-                        at / 4 + m.index,
-                        m.actual,
-                        m.expected
-                    ),
-                )?;
+                let mismatch = format!(
+                    "{} word[{}] actual=0x{:x} expected=0x{:x}",
+                    t.memory_name,
+                    at / 4 + m.index,
+                    m.actual,
+                    m.expected
+                );
+                progress.write_line(out, &mismatch)?;
+                record.failures.push(mismatch);
                 passed = false;
                 break 'iterations;
             }
@@ -174,6 +197,7 @@ pub fn run_legacy_test(
     progress.finish();
     h2c.stop();
     c2h.stop();
+    record.timings = vec![h2c_timing.clone(), c2h_timing.clone()];
     if !passed || iterations == 0 {
         return Ok(false);
     }

@@ -218,3 +218,76 @@ fn parse_bitstream_file_reads_a_device_without_end_only_up_to_the_limit() {
         )
     );
 }
+
+/// `--json`: the document deserializes into the documented type and says what the text
+/// report's status, source and header lines say.
+#[test]
+fn parse_bitstream_file_json_document() {
+    use xilinx_quad_spi::bitstream::json::{BitstreamFileReport, SCHEMA_VERSION};
+    let dir = tempfile::tempdir().unwrap();
+    let header = BitFileHeader {
+        design_name: "sim".into(),
+        part_name: "7a200tfbg484".into(),
+        date: "2024/12/21".into(),
+        time: "09:21:34".into(),
+    };
+    let generated = generate(
+        &BitstreamSpec::new(0x0363_6093)
+            .with_frames(4)
+            .with_bit_header(header),
+    )
+    .unwrap();
+    let path = dir.path().join("sim.bit");
+    std::fs::write(&path, &generated.bytes).unwrap();
+    let text = Command::new(PARSE).arg(&path).output().unwrap();
+    let out = Command::new(PARSE)
+        .arg(&path)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: BitstreamFileReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.schema_version, SCHEMA_VERSION);
+    assert_eq!(report.format, "bit");
+    assert!(report.valid);
+    assert_eq!(report.error, None);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "Successfully parsed bitstream of length {} bytes with {} configuration packets\n",
+            report.length_bytes, report.packet_count
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!(
+        "Sync word at byte index 0x{:X}\n",
+        report.slrs[0].sync_word_offset_bytes
+    )));
+    let h = report.bit_header.unwrap();
+    assert_eq!(
+        (
+            h.design_name.as_str(),
+            h.part_name.as_str(),
+            h.date.as_str(),
+            h.time.as_str()
+        ),
+        ("sim", "7a200tfbg484", "2024/12/21", "09:21:34")
+    );
+    assert_eq!(report.idcode, Some(0x0363_6093));
+    assert_eq!(report.device.as_deref(), Some("7A200T"));
+
+    // A truncated file: not valid, the error text, exit 1, still one document.
+    let raw = generate(&BitstreamSpec::new(0x0363_6093).with_frames(4)).unwrap();
+    let cut = dir.path().join("cut.bin");
+    std::fs::write(&cut, &raw.bytes[..raw.bytes.len() / 2]).unwrap();
+    let out = Command::new(PARSE)
+        .arg(&cut)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: BitstreamFileReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!report.valid);
+    let error = report.error.unwrap();
+    assert!(!error.is_empty());
+}

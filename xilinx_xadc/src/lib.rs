@@ -3,7 +3,7 @@
 //! - [`registers`], [`channels`]: where things are and what each channel is.
 //! - [`conversion`], [`calibration`]: codes to values.
 //! - [`samples`]: [`read_samples`] reads configuration, calibration and every channel.
-//! - [`display`]: the text block the tools print.
+//! - [`display`]: the text block the tools print; [`json`]: `display_xadc_values --json`.
 //!
 //! The calibration channel: every design enables it in the sequencer, but it has no
 //! result register. The original read offset 0x000 for it (the write-only software reset
@@ -15,6 +15,7 @@ pub mod calibration;
 pub mod channels;
 pub mod conversion;
 pub mod display;
+pub mod json;
 pub mod registers;
 pub mod samples;
 

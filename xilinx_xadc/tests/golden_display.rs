@@ -190,3 +190,64 @@ fn reading_every_simulated_xadc_stays_inside_modelled_registers() {
         assert_eq!(b.board.unimplemented_accesses(), 0, "{}", b.board.name());
     }
 }
+
+/// `--json`: the same readings as the golden block, as numbers in the documented types.
+#[test]
+fn json_document_holds_the_golden_readings() {
+    use xilinx_xadc::json::{XadcValuesReport, SCHEMA_VERSION};
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_display_xadc_values"))
+        .args(["--sim", "-d", "0000:15:00.0", "--json"])
+        .env("FPGA_SIO_SIM_DIR", dir.path())
+        .env_remove("FPGA_SIO_SIM")
+        .env_remove("FPGA_SIO_SIM_XADC_SEED")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: XadcValuesReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.schema_version, SCHEMA_VERSION);
+    let d = &report.designs[0];
+    assert_eq!(d.design, "TEF1001_dma_stream_loopback");
+    assert_eq!(
+        (d.pci_location.as_str(), d.iommu_group),
+        ("0000:15:00.0", 41)
+    );
+    assert_eq!(d.sequencer_mode, "Continuous sequence mode");
+    assert_eq!(
+        d.enabled_channels,
+        ["Temp", "Vccint", "Vccaux", "Vbram", "Cal"]
+    );
+    assert_eq!(d.adc_a_calibration.unipolar_offset_lsbs, -4);
+    assert_eq!(d.adc_b_calibration.bipolar_offset_lsbs, -4);
+    assert_eq!(d.adc_a_calibration.gain_correction_percent, 6.3);
+    // The golden block's rows, to its four decimals.
+    let rows: Vec<(String, String)> = d
+        .channels
+        .iter()
+        .map(|c| {
+            let (v, min, max, unit) = match c.value_celsius {
+                Some(v) => (v, c.min_celsius, c.max_celsius, 'C'),
+                None => (c.value_volts.unwrap(), c.min_volts, c.max_volts, 'V'),
+            };
+            let f = |x: Option<f64>| x.map(|x| format!("{x:.4}{unit}")).unwrap_or_default();
+            (
+                c.name.clone(),
+                format!("{v:.4}{unit} {} {}", f(min), f(max)),
+            )
+        })
+        .collect();
+    let expected = [
+        ("Temp", "30.8837C 30.8837C 33.2215C"),
+        ("Vccint", "1.0020V 0.9961V 1.0049V"),
+        ("Vccaux", "1.7886V 1.7820V 1.7908V"),
+        ("Vbram", "1.0020V 0.9954V 1.0027V"),
+        ("Cal", "0.0000V  "),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(rows, expected);
+    assert_eq!(d.channels[4].code, None);
+    assert!(d.channels[0].value_volts.is_none());
+}

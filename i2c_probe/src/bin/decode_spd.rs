@@ -2,7 +2,10 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use command_line::machine_output::write_json_document;
+use command_line::JsonArgs;
 use i2c_probe::decode::spd_common::CrcPolicy;
+use i2c_probe::decode::spd_json::spd_decode_report;
 use i2c_probe::decode::{spd_ddr3, spd_ddr4, spd_file};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +26,9 @@ use std::process::ExitCode;
 struct Args {
     /// SPD image file (binary or hex dump)
     file: PathBuf,
+
+    #[command(flatten)]
+    json: JsonArgs,
 }
 
 /// Decode the file; Ok(true) when all CRCs passed.
@@ -32,9 +38,15 @@ fn run(args: &Args) -> Result<bool> {
         std::fs::read(&args.file).with_context(|| format!("cannot read SPD file \"{path}\""))?;
     let image =
         spd_file::parse(&content).with_context(|| format!("cannot parse SPD file \"{path}\""))?;
-    let report = match image.bytes.get(2).copied() {
-        Some(spd_ddr3::DRAM_TYPE_DDR3) => spd_ddr3::decode(&image.bytes, CrcPolicy::Continue),
-        Some(spd_ddr4::DRAM_TYPE_DDR4) => spd_ddr4::decode(&image.bytes, CrcPolicy::Continue),
+    let (dram_type, report) = match image.bytes.get(2).copied() {
+        Some(spd_ddr3::DRAM_TYPE_DDR3) => (
+            "DDR3",
+            spd_ddr3::decode(&image.bytes, CrcPolicy::Continue),
+        ),
+        Some(spd_ddr4::DRAM_TYPE_DDR4) => (
+            "DDR4",
+            spd_ddr4::decode(&image.bytes, CrcPolicy::Continue),
+        ),
         Some(other) => bail!(
             "SPD file \"{path}\": unsupported DRAM type {other:#04x} in byte 2 (only DDR3 0x0b and DDR4 0x0c are decoded)"
         ),
@@ -43,13 +55,20 @@ fn run(args: &Args) -> Result<bool> {
             image.bytes.len()
         ),
     };
-    // The section text starts with the empty separator line used by i2c_dump_info.
-    print!("{}", report.text.strip_prefix('\n').unwrap_or(&report.text));
+    let json = args.json.claim_stdout();
+    if !json {
+        // The section text starts with the empty separator line used by i2c_dump_info.
+        print!("{}", report.text.strip_prefix('\n').unwrap_or(&report.text));
+    }
     if report.crc.is_empty() {
         bail!(
             "SPD file \"{path}\": image too short or malformed ({} bytes), CRC not checked",
             image.bytes.len()
         );
+    }
+    if json {
+        let document = spd_decode_report(&path.to_string(), dram_type, &image.bytes, &report);
+        write_json_document(&mut std::io::stdout().lock(), &document)?;
     }
     Ok(report.crc_passed())
 }

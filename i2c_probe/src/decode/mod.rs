@@ -12,3 +12,4 @@ pub mod spd_common;
 pub mod spd_ddr3;
 pub mod spd_ddr4;
 pub mod spd_file;
+pub mod spd_json;

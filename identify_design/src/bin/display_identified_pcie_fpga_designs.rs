@@ -5,8 +5,10 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use command_line::{cli, DeviceArgs};
+use command_line::machine_output::write_json_document;
+use command_line::{cli, DeviceArgs, JsonArgs};
 use identify_design::display::write_identified_designs_with_slots;
+use identify_design::json::identified_designs_report;
 use identify_design::open_designs;
 use vfio_access::{sysfs, PciLocation};
 
@@ -15,10 +17,13 @@ use vfio_access::{sysfs, PciLocation};
 struct Args {
     #[command(flatten)]
     device: DeviceArgs,
+    #[command(flatten)]
+    json: JsonArgs,
 }
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
+    let json = args.json.claim_stdout();
     cli::run(|| {
         let opened = open_designs(&args.device)?;
         // Physical slots come from sysfs (simulated boards have none).
@@ -40,7 +45,11 @@ fn main() -> ExitCode {
                 .map(|(_, s)| s.clone())
         };
         let mut out = std::io::stdout().lock();
-        write_identified_designs_with_slots(&mut out, &opened, slot_of)?;
+        if json {
+            write_json_document(&mut out, &identified_designs_report(&opened, slot_of))?;
+        } else {
+            write_identified_designs_with_slots(&mut out, &opened, slot_of)?;
+        }
         out.flush()?;
         if opened.designs.is_empty() {
             eprintln!("{}", opened.devices.nothing_found_hint("FPGA designs"));

@@ -4,9 +4,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use command_line::{cli, DeviceArgs};
+use command_line::machine_output::write_json_document;
+use command_line::{cli, DeviceArgs, JsonArgs};
 use fpga_sim::board::{build_boards, BoardOptions};
 use identify_design::display::{write_possible_designs, ScannedDevice};
+use identify_design::json::possible_designs_report;
 use vfio_access::sim::SimDevice;
 use vfio_access::{sysfs, SimSelection};
 
@@ -15,6 +17,8 @@ use vfio_access::{sysfs, SimSelection};
 struct Args {
     #[command(flatten)]
     device: DeviceArgs,
+    #[command(flatten)]
+    json: JsonArgs,
 }
 
 fn scan(args: &DeviceArgs) -> anyhow::Result<Vec<ScannedDevice>> {
@@ -55,9 +59,15 @@ fn scan(args: &DeviceArgs) -> anyhow::Result<Vec<ScannedDevice>> {
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
+    let json = args.json.claim_stdout();
     cli::run(|| {
         let devices = scan(&args.device)?;
-        write_possible_designs(&mut std::io::stdout().lock(), &devices)?;
+        let mut out = std::io::stdout().lock();
+        if json {
+            write_json_document(&mut out, &possible_designs_report(&devices))?;
+        } else {
+            write_possible_designs(&mut out, &devices)?;
+        }
         Ok(())
     })
 }

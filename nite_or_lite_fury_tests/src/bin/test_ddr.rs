@@ -5,12 +5,12 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use command_line::{cli, DeviceArgs};
+use command_line::{cli, DeviceArgs, JsonSummaryArgs};
 use xilinx_dma_bridge::designs::DmaDesign;
 use xilinx_dma_bridge::legacy_test::LegacyTest;
 use xilinx_dma_bridge::options::{c_int_at_least_parser, TimeoutArgs};
-use xilinx_dma_bridge::programs::legacy_memory::run_on_selected_designs;
-use xilinx_dma_bridge::programs::verdict::run_verdict;
+use xilinx_dma_bridge::programs::json_summary::run_verdict_with_summary;
+use xilinx_dma_bridge::programs::legacy_memory::run_on_selected_designs_recorded;
 use xilinx_dma_bridge::progress::TerminalProgress;
 
 #[derive(Parser, Debug)]
@@ -43,19 +43,25 @@ struct Args {
 
     #[command(flatten)]
     timeout: TimeoutArgs,
+
+    #[command(flatten)]
+    summary: JsonSummaryArgs,
 }
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
     let mut bars = TerminalProgress::for_stdout();
     let mut out = io::stdout().lock();
-    run_verdict("test_ddr", || {
-        run_on_selected_designs(
+    let summary_file = args.summary.json_summary.as_deref();
+    run_verdict_with_summary("test_ddr", summary_file, |summary| {
+        run_on_selected_designs_recorded(
             &args.device,
             "NiteFury or LiteFury Project-0 board",
             &mut out,
             &mut bars,
             |d, out| select(&args, d, out),
+            "test_ddr",
+            summary,
         )
     })
 }

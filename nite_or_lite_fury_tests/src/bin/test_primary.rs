@@ -4,12 +4,16 @@
 //! secondary starts, handed-over fds, Ctrl-C forwarding, per-secondary exit reporting.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Instant;
 
 use clap::Parser;
 use command_line::integer::parse_size;
+use command_line::output_file::write_output_file;
 use command_line::{cli, DeviceArgs};
+use nite_or_lite_fury_tests::junit_report::{launch_failure_report, secondaries_report};
 use nite_or_lite_fury_tests::launcher::FuryCatalog;
-use vfio_access::multiprocess::{self, Launch, WindowMode};
+use vfio_access::multiprocess::{self, Launch, LaunchError, SecondaryReport, WindowMode};
 use vfio_access::IdentityFilter;
 
 /// Run several test programs (secondaries) on the same VFIO devices: this primary opens
@@ -42,6 +46,11 @@ struct Args {
     /// Print the container/group/device fds and this process's open fds before launching.
     #[arg(long = "show-fds")]
     show_fds: bool,
+
+    /// Write a JUnit XML report to this file: one test case per secondary with its command
+    /// line, duration, exit status or signal and captured output (which is still printed).
+    #[arg(long = "junit", value_name = "FILE")]
+    junit: Option<PathBuf>,
 
     /// Secondary processes: <exe> [args...] [-- <exe> [args...]]...
     #[arg(
@@ -78,8 +87,35 @@ fn main() -> std::process::ExitCode {
             command: args.command,
             beside: exe.as_deref().and_then(|p| p.parent()).map(Into::into),
             path_var: std::env::var_os("PATH"),
+            capture_output: args.junit.is_some(),
         };
-        multiprocess::launch(&request, &FuryCatalog)?;
+        let started = Instant::now();
+        let launched = multiprocess::launch(&request, &FuryCatalog);
+        if let Some(path) = &args.junit {
+            write_junit(path, &launched, started)?;
+        }
+        launched?;
         Ok(())
     })
+}
+
+/// Writes the JUnit report of the run, whatever its outcome (a run that could not start
+/// its secondaries is one failed case).
+fn write_junit(
+    path: &std::path::Path,
+    launched: &Result<Vec<SecondaryReport>, LaunchError>,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let elapsed = started.elapsed();
+    let report = match launched {
+        Ok(reports) | Err(LaunchError::SecondariesFailed { reports, .. }) => {
+            secondaries_report(reports, elapsed)
+        }
+        Err(e) => launch_failure_report(&e.to_string(), elapsed),
+    };
+    let xml = report
+        .to_string()
+        .map_err(|e| anyhow::anyhow!("JUnit report {}: {e}", path.display()))?;
+    write_output_file(path, xml.as_bytes(), &[])?;
+    Ok(())
 }

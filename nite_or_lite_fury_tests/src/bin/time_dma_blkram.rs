@@ -5,13 +5,13 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use command_line::{cli, DeviceArgs};
+use command_line::{cli, DeviceArgs, JsonSummaryArgs};
 use identify_design::DesignId;
 use xilinx_dma_bridge::designs::DmaDesign;
 use xilinx_dma_bridge::legacy_test::LegacyTest;
 use xilinx_dma_bridge::options::{c_int_at_least_parser, TimeoutArgs};
-use xilinx_dma_bridge::programs::legacy_memory::run_on_selected_designs;
-use xilinx_dma_bridge::programs::verdict::run_verdict;
+use xilinx_dma_bridge::programs::json_summary::run_verdict_with_summary;
+use xilinx_dma_bridge::programs::legacy_memory::run_on_selected_designs_recorded;
 use xilinx_dma_bridge::progress::TerminalProgress;
 
 #[derive(Parser, Debug)]
@@ -55,6 +55,9 @@ struct Args {
     #[command(flatten)]
     timeout: TimeoutArgs,
 
+    #[command(flatten)]
+    summary: JsonSummaryArgs,
+
     /// Print help.
     #[arg(long = "help", action = clap::ArgAction::Help)]
     help: Option<bool>,
@@ -64,13 +67,16 @@ fn main() -> ExitCode {
     let args: Args = cli::parse();
     let mut bars = TerminalProgress::for_stdout();
     let mut out = io::stdout().lock();
-    run_verdict("time_dma_blkram", || {
-        run_on_selected_designs(
+    let summary_file = args.summary.json_summary.as_deref();
+    run_verdict_with_summary("time_dma_blkram", summary_file, |summary| {
+        run_on_selected_designs_recorded(
             &args.device,
             "dma_blkram design",
             &mut out,
             &mut bars,
             |d, out| select(&args, d, out),
+            "time_dma_blkram",
+            summary,
         )
     })
 }

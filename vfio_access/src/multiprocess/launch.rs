@@ -106,6 +106,34 @@ pub fn spawn_secondary_with(
     env: &[(OsString, OsString)],
     extra_fds: &[std::os::fd::RawFd],
 ) -> std::io::Result<Child> {
+    secondary_command(name, path, args, handover, env, extra_fds).spawn()
+}
+
+/// [`spawn_secondary_with`] with the secondary's stdout and stderr on pipes, for a primary
+/// that captures them (`test_primary --junit`) and passes them on.
+pub fn spawn_secondary_captured(
+    name: &OsStr,
+    path: &Path,
+    args: &[OsString],
+    handover: &Handover,
+    env: &[(OsString, OsString)],
+    extra_fds: &[std::os::fd::RawFd],
+) -> std::io::Result<Child> {
+    secondary_command(name, path, args, handover, env, extra_fds)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+}
+
+/// The command [`spawn_secondary_with`] starts.
+fn secondary_command(
+    name: &OsStr,
+    path: &Path,
+    args: &[OsString],
+    handover: &Handover,
+    env: &[(OsString, OsString)],
+    extra_fds: &[std::os::fd::RawFd],
+) -> Command {
     let mut fds = handover.fds();
     fds.extend_from_slice(extra_fds);
     let mut cmd = Command::new(path);
@@ -132,5 +160,5 @@ pub fn spawn_secondary_with(
             Ok(())
         });
     }
-    cmd.spawn()
+    cmd
 }

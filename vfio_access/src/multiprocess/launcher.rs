@@ -135,6 +135,8 @@ pub struct Launch {
     pub beside: Option<PathBuf>,
     /// The `PATH` to look them up on next.
     pub path_var: Option<OsString>,
+    /// Capture each secondary's output for its report (`--junit`).
+    pub capture_output: bool,
 }
 
 /// Resolves the secondaries, opens the devices (the catalog's filters and `pci_ids`; the
@@ -179,6 +181,7 @@ pub fn launch(
             simulation: request.simulation.clone(),
             messages: request.open.messages.clone(),
             external_manager,
+            capture_output: request.capture_output,
         },
     )?;
     let failed = reports.iter().filter(|r| !r.succeeded()).count();

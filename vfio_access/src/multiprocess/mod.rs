@@ -25,6 +25,7 @@
 //!   filters, simulated boards) comes in through a [`DeviceCatalog`].
 
 mod adopt;
+mod captured_output;
 mod handover;
 mod launch;
 mod launcher;
@@ -35,9 +36,11 @@ mod signals;
 mod windows;
 
 pub(crate) use adopt::{adopted, secondary_window, Adopted};
+pub use captured_output::{SecondaryOutput, CAPTURE_LIMIT_BYTES};
 pub use handover::{HandedContainer, HandedDevice, Handover, SECONDARY_ENV};
 pub use launch::{
-    resolve_executable, spawn_secondary, spawn_secondary_with, split_secondaries, SecondaryCommand,
+    resolve_executable, spawn_secondary, spawn_secondary_captured, spawn_secondary_with,
+    split_secondaries, SecondaryCommand,
 };
 pub use launcher::{launch, parse_pci_id, resolve_secondaries, DeviceCatalog, Launch, LaunchError};
 pub use primary::{

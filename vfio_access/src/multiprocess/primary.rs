@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::Child;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{Result, VfioError};
 use crate::iova::IovaRange;
@@ -16,8 +16,9 @@ use crate::messages::Messages;
 use crate::session::Session;
 use crate::sim::{SimSelection, SIM_ENV, SIM_IOVA_PGSIZES, SIM_IOVA_RANGES};
 
+use super::captured_output::{SecondaryCapture, SecondaryOutput};
 use super::handover::{HandedContainer, HandedDevice, Handover};
-use super::launch::spawn_secondary_with;
+use super::launch::{spawn_secondary_captured, spawn_secondary_with};
 use super::secondary_manager::{SecondaryManager, MANAGER_FD_ENV};
 use super::signals;
 use super::windows::partition;
@@ -49,6 +50,9 @@ pub struct PrimaryOptions {
     /// each secondary opens its devices and gets its IOVAs through the manager, whose one
     /// allocator per container keeps them apart (no windows needed).
     pub external_manager: Option<String>,
+    /// Capture each secondary's stdout and stderr for its report (still passed on to this
+    /// process's stdout and stderr); `test_primary --junit`.
+    pub capture_output: bool,
 }
 
 /// A secondary ready to start.
@@ -77,6 +81,12 @@ pub struct SecondaryReport {
     pub window: Option<IovaRange>,
     /// Bytes the primary found still mapped in the window and unmapped.
     pub unmapped_bytes: u64,
+    /// The arguments after the executable, as given.
+    pub args: Vec<String>,
+    /// From start to the primary seeing its end (None if it did not start).
+    pub duration: Option<Duration>,
+    /// What it wrote, when [`PrimaryOptions::capture_output`] asked for it.
+    pub output: Option<SecondaryOutput>,
 }
 
 impl SecondaryReport {
@@ -393,7 +403,10 @@ pub fn run(
         };
     signals::install_forwarding()?;
     let mut reports: Vec<SecondaryReport> = Vec::with_capacity(secondaries.len());
-    let mut running: Vec<(usize, Child)> = Vec::new();
+    let mut running: Vec<(usize, Child, Instant)> = Vec::new();
+    let mut captures: Vec<Option<SecondaryCapture>> = std::iter::repeat_with(|| None)
+        .take(secondaries.len())
+        .collect();
     for (i, s) in secondaries.iter().enumerate() {
         let name = s.name.to_string_lossy().into_owned();
         let handover = Handover {
@@ -408,13 +421,25 @@ pub fn run(
             exit: SecondaryExit::NotStarted(String::new()),
             window: windows[i],
             unmapped_bytes: 0,
+            args: s
+                .args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+            duration: None,
+            output: None,
         };
         let manager_fd = manager.as_ref().and_then(|m| m.child_fd(i));
         let mut child_env = env.clone();
         if let Some(fd) = manager_fd {
             child_env.push((MANAGER_FD_ENV.into(), fd.to_string().into()));
         }
-        let spawned = spawn_secondary_with(
+        let spawn = if options.capture_output {
+            spawn_secondary_captured
+        } else {
+            spawn_secondary_with
+        };
+        let spawned = spawn(
             OsStr::new(&s.name),
             &s.path,
             &s.args,
@@ -422,19 +447,29 @@ pub fn run(
             &child_env,
             manager_fd.as_slice(),
         );
+        let started_at = Instant::now();
         if let Some(m) = manager.as_mut() {
             m.started(i);
         }
         match spawned {
-            Ok(child) => {
+            Ok(mut child) => {
                 report.pid = Some(child.id());
+                if options.capture_output {
+                    match SecondaryCapture::of_child(&mut child) {
+                        Ok(c) => captures[i] = Some(c),
+                        Err(e) => messages.warning(&format!(
+                            "Output of secondary {name} is not captured: {}",
+                            errno_text(&e)
+                        )),
+                    }
+                }
                 messages.progress(&format!(
                     "Started secondary {} {name} PID {} with {}",
                     i + 1,
                     child.id(),
                     describe_window(windows[i])
                 ));
-                running.push((i, child));
+                running.push((i, child, started_at));
             }
             Err(e) => {
                 let msg = format!("execv ({}) failed : {}", s.path.display(), errno_text(&e));
@@ -446,16 +481,20 @@ pub fn run(
     }
     while !running.is_empty() {
         for sig in signals::take_signals_to_forward() {
-            for (_, child) in &running {
+            for (_, child, _) in &running {
                 let pid = nix::unistd::Pid::from_raw(child.id() as i32);
                 let _ = nix::sys::signal::kill(pid, sig);
             }
         }
         let mut still = Vec::with_capacity(running.len());
-        for (i, mut child) in running {
+        for (i, mut child, started_at) in running {
             match child.try_wait() {
                 Ok(Some(status)) => {
                     let r = &mut reports[i];
+                    r.duration = Some(started_at.elapsed());
+                    if let Some(c) = captures[i].take() {
+                        r.output = Some(c.finish(OUTPUT_END_WAIT));
+                    }
                     r.exit = match (status.code(), status.signal()) {
                         (Some(c), _) => SecondaryExit::Exited(c),
                         (None, Some(s)) => SecondaryExit::Signalled(s),
@@ -474,7 +513,7 @@ pub fn run(
                         None => clean_window(session, &r.name, r.window, messages),
                     };
                 }
-                Ok(None) => still.push((i, child)),
+                Ok(None) => still.push((i, child, started_at)),
                 Err(e) => {
                     messages.warning(&format!(
                         "waitpid for secondary {} failed : {e}",
@@ -496,6 +535,10 @@ pub fn run(
     messages.progress(&summary_line(&reports));
     Ok(reports)
 }
+
+/// How long, after a secondary ended, its captured output may take to reach end of file
+/// (a process it left running may hold the pipes open).
+const OUTPUT_END_WAIT: Duration = Duration::from_secs(2);
 
 fn errno_text(e: &std::io::Error) -> String {
     match e.raw_os_error() {

@@ -6,9 +6,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use command_line::{cli, DeviceArgs};
+use command_line::{cli, DeviceArgs, JsonSummaryArgs};
 use xilinx_dma_bridge::programs::dma_bridge::{self, options::DmaBridgeOptions};
-use xilinx_dma_bridge::programs::verdict::run_verdict;
+use xilinx_dma_bridge::programs::json_summary::run_verdict_with_summary;
 use xilinx_dma_bridge::progress::TerminalProgress;
 
 #[derive(Parser, Debug)]
@@ -23,13 +23,17 @@ struct Args {
 
     #[command(flatten)]
     options: DmaBridgeOptions,
+
+    #[command(flatten)]
+    summary: JsonSummaryArgs,
 }
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
     let mut bars = TerminalProgress::for_stdout();
     let mut out = std::io::stdout().lock();
-    run_verdict("test_dma_bridge", || {
-        dma_bridge::run(&args.device, &args.options, &mut out, &mut bars)
+    let summary_file = args.summary.json_summary.as_deref();
+    run_verdict_with_summary("test_dma_bridge", summary_file, |summary| {
+        dma_bridge::run_recorded(&args.device, &args.options, &mut out, &mut bars, summary)
     })
 }

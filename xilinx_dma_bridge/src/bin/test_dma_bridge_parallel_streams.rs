@@ -6,9 +6,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use command_line::{cli, DeviceArgs};
+use command_line::{cli, DeviceArgs, JsonSummaryArgs};
+use xilinx_dma_bridge::programs::json_summary::run_verdict_with_summary;
 use xilinx_dma_bridge::programs::parallel_streams::{self, options::ParallelStreamsOptions};
-use xilinx_dma_bridge::programs::verdict::run_verdict;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -21,12 +21,18 @@ struct Args {
 
     #[command(flatten)]
     options: ParallelStreamsOptions,
+
+    #[command(flatten)]
+    summary: JsonSummaryArgs,
 }
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
     let mut out = std::io::stdout().lock();
-    run_verdict("test_dma_bridge_parallel_streams", || {
-        parallel_streams::run(args.device, &args.options, &mut out)
-    })
+    let summary_file = args.summary.json_summary.clone();
+    run_verdict_with_summary(
+        "test_dma_bridge_parallel_streams",
+        summary_file.as_deref(),
+        |summary| parallel_streams::run_recorded(args.device, &args.options, &mut out, summary),
+    )
 }

@@ -6,9 +6,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use command_line::{cli, DeviceArgs};
+use command_line::{cli, DeviceArgs, JsonSummaryArgs};
 use xilinx_dma_bridge::programs::descriptor_credits::{self, options::CreditsOptions};
-use xilinx_dma_bridge::programs::verdict::run_verdict;
+use xilinx_dma_bridge::programs::json_summary::run_verdict_with_summary;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -22,12 +22,16 @@ struct Args {
 
     #[command(flatten)]
     options: CreditsOptions,
+
+    #[command(flatten)]
+    summary: JsonSummaryArgs,
 }
 
 fn main() -> ExitCode {
     let args: Args = cli::parse();
     let mut out = std::io::stdout().lock();
-    run_verdict("test_dma_descriptor_credits", || {
-        descriptor_credits::run(&args.device, &args.options, &mut out)
+    let summary_file = args.summary.json_summary.as_deref();
+    run_verdict_with_summary("test_dma_descriptor_credits", summary_file, |summary| {
+        descriptor_credits::run_recorded(&args.device, &args.options, &mut out, summary)
     })
 }

@@ -6,11 +6,12 @@ use std::io::Write;
 use command_line::DeviceArgs;
 
 use super::channel_locks::ChannelLocks;
+use super::json_summary::{SummaryRecorder, SummaryVerdict, TestEntry, TimingEntry};
 use super::opening::{open_designs, search_scope};
 use super::verdict::Verdict;
 use super::ToolError;
 use crate::designs::{dma_designs, DmaDesign};
-use crate::legacy_test::{run_legacy_test, LegacyTest};
+use crate::legacy_test::{run_legacy_test_recorded, LegacyRecord, LegacyTest};
 use crate::progress::Progress;
 use crate::DmaDirection;
 
@@ -23,7 +24,22 @@ pub fn run_on_selected_designs(
     what: &str,
     out: &mut dyn Write,
     progress: &mut dyn Progress,
+    select: impl FnMut(&DmaDesign, &mut dyn Write) -> std::io::Result<Option<LegacyTest>>,
+) -> Result<Verdict, ToolError> {
+    let mut summary = SummaryRecorder::default();
+    run_on_selected_designs_recorded(device, what, out, progress, select, "", &mut summary)
+}
+
+/// [`run_on_selected_designs`], recording each design's test as `test_name` in `summary`
+/// (`--json-summary`).
+pub fn run_on_selected_designs_recorded(
+    device: &DeviceArgs,
+    what: &str,
+    out: &mut dyn Write,
+    progress: &mut dyn Progress,
     mut select: impl FnMut(&DmaDesign, &mut dyn Write) -> std::io::Result<Option<LegacyTest>>,
+    test_name: &str,
+    summary: &mut SummaryRecorder,
 ) -> Result<Verdict, ToolError> {
     let opened = open_designs(device, false)?;
     let mut tested = 0;
@@ -41,7 +57,24 @@ pub fn run_on_selected_designs(
                 (DmaDirection::C2H, test.c2h_channel),
             ],
         )?;
-        passed &= run_legacy_test(d.device, &test, out, progress)?;
+        let mut record = LegacyRecord::default();
+        let ok = run_legacy_test_recorded(d.device, &test, out, progress, &mut record)?;
+        summary.record(TestEntry {
+            name: test_name.to_string(),
+            design: d.name().to_string(),
+            pci_location: d.design.location.to_string(),
+            h2c_channel: Some(test.h2c_channel),
+            c2h_channel: Some(test.c2h_channel),
+            verdict: if ok {
+                SummaryVerdict::Pass
+            } else {
+                SummaryVerdict::Fail
+            },
+            failures: record.failures,
+            timings: record.timings.iter().map(TimingEntry::from).collect(),
+            stream_statistics: None,
+        });
+        passed &= ok;
     }
     if tested == 0 {
         return Ok(Verdict::nothing_tested(what, search_scope(device, &opened)));

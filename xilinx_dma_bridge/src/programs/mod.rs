@@ -13,7 +13,8 @@
 //! - [`memory_addressing`]: `test_dma_bridge_memory_addressing`, card address aliasing.
 //! - [`memory_overrides`]: the card memory base/size overrides of the memory tests.
 //! - [`opening`]: opening and identifying the devices; [`verdict`]: PASS, FAIL, nothing
-//!   tested, and their exit status; [`channel_locks`]: one user per DMA channel.
+//!   tested, and their exit status; [`channel_locks`]: one user per DMA channel;
+//!   [`json_summary`]: `--json-summary <file>`.
 
 pub mod channel_locks;
 pub mod crc64_stream_latency;
@@ -21,6 +22,7 @@ pub mod ddr3_reset;
 pub mod descriptor_credits;
 pub mod dma_bridge;
 pub mod independent_streams;
+pub mod json_summary;
 pub mod legacy_memory;
 pub mod memory_addressing;
 pub mod memory_overrides;

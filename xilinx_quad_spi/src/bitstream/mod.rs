@@ -21,6 +21,7 @@ pub mod data_block;
 pub mod error;
 pub mod flash;
 pub mod idcode;
+pub mod json;
 pub mod load;
 pub mod mcs;
 pub mod multiboot;

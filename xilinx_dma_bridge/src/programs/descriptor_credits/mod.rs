@@ -39,6 +39,7 @@ use self::raw_ring::Mapping;
 use self::register_tests::{credit_increment_test, reset_test};
 use self::stream_ring::stream_ring_test;
 use super::channel_locks::ChannelLocks;
+use super::json_summary::{SummaryRecorder, SummaryVerdict, TestEntry};
 use super::opening::{open_designs, search_scope, OpenDevicesError};
 use super::verdict::Verdict;
 use crate::designs::{dma_designs, DmaDesign};
@@ -78,6 +79,17 @@ pub fn run(
     args: &CreditsOptions,
     out: &mut dyn Write,
 ) -> Result<Verdict, CreditsError> {
+    run_recorded(device, args, out, &mut SummaryRecorder::default())
+}
+
+/// [`run`], recording each design's verdict in `summary` (`--json-summary`), with the
+/// lines its test wrote as the failure text when it failed.
+pub fn run_recorded(
+    device: &DeviceArgs,
+    args: &CreditsOptions,
+    out: &mut dyn Write,
+    summary: &mut SummaryRecorder,
+) -> Result<Verdict, CreditsError> {
     signals::interrupt_flag();
     let routings = DeviceRoutings::parse(args.device_routing.iter().map(String::as_str))?;
     let opened = open_designs(device, args.a32)?;
@@ -99,13 +111,30 @@ pub fn run(
                 d.bridge.bar, d.bridge.memory_base_address, d.bridge.memory_size
             )?;
         }
-        let pass = match test_design(args, &routings, d, out) {
+        let mut copy = CopiedLines::new(&mut *out);
+        let pass = match test_design(args, &routings, d, &mut copy) {
             Ok(p) => p,
             // Exit status 1 after the line already printed.
             Err(CreditsError::RoutingRefused) => return Ok(Verdict::Fail),
             Err(e) => return Err(e),
         };
+        let lines = copy.lines();
         writeln!(out, "Test: {}", if pass { "PASS" } else { "FAIL" })?;
+        summary.record(TestEntry {
+            name: "descriptor_credits".to_string(),
+            design: d.name().to_string(),
+            pci_location: d.design.location.to_string(),
+            h2c_channel: None,
+            c2h_channel: None,
+            verdict: if pass {
+                SummaryVerdict::Pass
+            } else {
+                SummaryVerdict::Fail
+            },
+            failures: if pass { Vec::new() } else { lines },
+            timings: Vec::new(),
+            stream_statistics: None,
+        });
         if !pass {
             failed += 1;
         }
@@ -117,6 +146,43 @@ pub fn run(
         });
     }
     Ok(Verdict::Pass)
+}
+
+/// Passes writes on to `inner` and keeps a copy, for the summary's failure text.
+struct CopiedLines<'a> {
+    inner: &'a mut dyn Write,
+    copy: Vec<u8>,
+}
+
+impl<'a> CopiedLines<'a> {
+    fn new(inner: &'a mut dyn Write) -> Self {
+        Self {
+            inner,
+            copy: Vec::new(),
+        }
+    }
+
+    /// The non-empty lines written.
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.copy)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    }
+}
+
+impl Write for CopiedLines<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.copy.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn test_design(

@@ -23,6 +23,7 @@ use command_line::DeviceArgs;
 
 use self::options::{DmaBridgeOptions, TestName};
 use super::channel_locks::ChannelLocks;
+use super::json_summary::SummaryRecorder;
 use super::opening::{open_designs, search_scope};
 use super::verdict::Verdict;
 use super::ToolError;
@@ -42,6 +43,23 @@ pub fn run(
     options: &DmaBridgeOptions,
     out: &mut dyn Write,
     progress: &mut dyn Progress,
+) -> Result<Verdict, ToolError> {
+    run_recorded(
+        device,
+        options,
+        out,
+        progress,
+        &mut SummaryRecorder::default(),
+    )
+}
+
+/// [`run`], recording each test's outcome in `summary` (`--json-summary`).
+pub fn run_recorded(
+    device: &DeviceArgs,
+    options: &DmaBridgeOptions,
+    out: &mut dyn Write,
+    progress: &mut dyn Progress,
+    summary: &mut SummaryRecorder,
 ) -> Result<Verdict, ToolError> {
     let enabled = match options.checked_tests() {
         Ok(e) => e,
@@ -149,7 +167,9 @@ pub fn run(
                         host_chunks::host_chunks(options, d, h, c, out, p)?
                     }
                 };
-                overall &= outcome.report(out)?;
+                let passed = outcome.report(out)?;
+                summary.record(outcome.summary_entry(test.name(), d, h, c, passed));
+                overall &= passed;
                 tested += 1;
             }
         }

@@ -5,7 +5,9 @@ use std::io::{self, Write};
 use vfio_access::timing::TransferTiming;
 use vfio_access::VfioError;
 
+use crate::designs::DmaDesign;
 use crate::pattern::Mismatch;
+use crate::programs::json_summary::{SummaryVerdict, TestEntry, TimingEntry};
 
 /// The result of one test run over one channel combination.
 pub enum Outcome {
@@ -45,6 +47,54 @@ impl Outcome {
                 writeln!(out, "  C2H failure : {m}")?;
             }
             Ok(false)
+        }
+    }
+}
+
+impl Outcome {
+    /// The `--json-summary` entry of this outcome of test `name` on channels `h2c`, `c2h`.
+    pub fn summary_entry(
+        &self,
+        name: &str,
+        design: &DmaDesign,
+        h2c: u8,
+        c2h: u8,
+        passed: bool,
+    ) -> TestEntry {
+        let (failures, timings) = match self {
+            Outcome::AllocFailed(e) => (
+                vec![format!("{e}"), "allocate_vfio_dma_mapping()".to_string()],
+                Vec::new(),
+            ),
+            Outcome::Ran {
+                h2c: h,
+                c2h: c,
+                timings,
+            } => (
+                [
+                    h.as_ref().map(|m| format!("H2C failure : {m}")),
+                    c.as_ref().map(|m| format!("C2H failure : {m}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+                timings.iter().map(TimingEntry::from).collect(),
+            ),
+        };
+        TestEntry {
+            name: name.to_string(),
+            design: design.name().to_string(),
+            pci_location: design.design.location.to_string(),
+            h2c_channel: Some(h2c),
+            c2h_channel: Some(c2h),
+            verdict: if passed {
+                SummaryVerdict::Pass
+            } else {
+                SummaryVerdict::Fail
+            },
+            failures,
+            timings,
+            stream_statistics: None,
         }
     }
 }

@@ -21,9 +21,10 @@ use command_line::DeviceArgs;
 
 use self::options::ParallelStreamsOptions;
 use self::pair::{mismatch_text, Pair, RingShape};
-use self::statistics::Report;
+use self::statistics::{PairStats, Report};
 use self::worker::run_worker;
 use super::channel_locks::ChannelLocks;
+use super::json_summary::{StreamStatisticsEntry, SummaryRecorder, SummaryVerdict, TestEntry};
 use super::opening::{open_designs, search_scope};
 use super::verdict::Verdict;
 use super::ToolError;
@@ -54,9 +55,20 @@ fn checked_bytes_per_buffer(options: &ParallelStreamsOptions) -> Result<u64, Str
 /// Runs the tool, writing its lines to `out`. The devices of `--stream-device` are
 /// opened in addition to those `device` selects.
 pub fn run(
+    device: DeviceArgs,
+    options: &ParallelStreamsOptions,
+    out: &mut dyn Write,
+) -> Result<Verdict, ToolError> {
+    run_recorded(device, options, out, &mut SummaryRecorder::default())
+}
+
+/// [`run`], recording each pair's verdict, failures and overall statistics in `summary`
+/// (`--json-summary`).
+pub fn run_recorded(
     mut device: DeviceArgs,
     options: &ParallelStreamsOptions,
     out: &mut dyn Write,
+    summary: &mut SummaryRecorder,
 ) -> Result<Verdict, ToolError> {
     let routings = xilinx_axi_stream_switch::DeviceRoutings::parse(
         options.device_routing.iter().map(String::as_str),
@@ -94,6 +106,8 @@ pub fn run(
     let designs = dma_designs(&opened);
     // The device whose container holds every mapping with --use-one-container-for-mappings.
     let mut first_device = None;
+    // The design of each pair, for the summary.
+    let mut design_names: Vec<String> = Vec::new();
     for d in &designs {
         if !d.bridge.is_stream() {
             continue;
@@ -139,7 +153,10 @@ pub fn run(
                 [(DmaDirection::H2C, h2c_id), (DmaDirection::C2H, c2h_id)],
             )?;
             match Pair::open(d, mapping_device, (h2c_id, c2h_id), shape, &mut generator) {
-                Ok(p) => pairs.push(p),
+                Ok(p) => {
+                    pairs.push(p);
+                    design_names.push(d.name().to_string());
+                }
                 Err(e) => {
                     writeln!(out, "{e}")?;
                     ok = false;
@@ -188,6 +205,7 @@ pub fn run(
         pairs
     });
     writeln!(out, "Press Ctrl-C to stop test")?;
+    let mut overall_stats: Vec<PairStats> = Vec::new();
     loop {
         if interrupt.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d) {
             stop.store(true, Ordering::SeqCst);
@@ -205,6 +223,7 @@ pub fn run(
                     writeln!(out, "{}", s.line())?;
                 }
                 writeln!(out)?;
+                overall_stats = stats;
                 break;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -230,9 +249,10 @@ pub fn run(
         }
     }
     let mut pass = ok;
-    for p in pairs.iter_mut() {
+    for (index, p) in pairs.iter_mut().enumerate() {
         p.h2c.finalise();
         p.c2h.finalise();
+        let mut failures = Vec::new();
         for (dir, id, ch) in [
             (DmaDirection::H2C, p.h2c_id, &p.h2c),
             (DmaDirection::C2H, p.c2h_id, &p.c2h),
@@ -240,8 +260,31 @@ pub fn run(
             if let Some(f) = ch.failure() {
                 pass = false;
                 writeln!(out, "  {} {dir} channel {id} failure : {f}", p.location)?;
+                failures.push(format!("{dir} channel {id} failure : {f}"));
             }
         }
+        summary.record(TestEntry {
+            name: "parallel_streams".to_string(),
+            design: design_names.get(index).cloned().unwrap_or_default(),
+            pci_location: p.location.to_string(),
+            h2c_channel: Some(p.h2c_id),
+            c2h_channel: Some(p.c2h_id),
+            verdict: if failures.is_empty() {
+                SummaryVerdict::Pass
+            } else {
+                SummaryVerdict::Fail
+            },
+            failures,
+            timings: Vec::new(),
+            stream_statistics: overall_stats.iter().find(|s| s.label == p.label).map(|s| {
+                StreamStatisticsEntry {
+                    transfers: s.transfers,
+                    bytes: s.bytes,
+                    seconds: s.seconds,
+                    mbytes_per_sec: s.rate(),
+                }
+            }),
+        });
     }
     drop(locks);
     writeln!(out)?;

@@ -31,16 +31,21 @@ impl PairStats {
         }
     }
 
+    /// Mbytes/sec (10^6 bytes per second), 0 when no time elapsed.
+    pub fn rate(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.bytes as f64 / self.seconds / 1e6
+        } else {
+            0.0
+        }
+    }
+
     /// `  <label> <rate> Mbytes/sec (<n> bytes in <s> secs)` or `No completed transfers`.
     pub fn line(&self) -> String {
         if self.transfers == 0 {
             format!("  {} No completed transfers", self.label)
         } else {
-            let rate = if self.seconds > 0.0 {
-                self.bytes as f64 / self.seconds / 1e6
-            } else {
-                0.0
-            };
+            let rate = self.rate();
             format!(
                 "  {} {rate:.3} Mbytes/sec ({} bytes in {:.6} secs)",
                 self.label, self.bytes, self.seconds
