@@ -37,28 +37,38 @@ pub fn host_chunks(
     progress: &mut dyn Progress,
 ) -> io::Result<Outcome> {
     let card_bytes = card_memory(options, d);
-    let (host_bytes, n) = host_buffer(card_bytes, options.host_buffer_divisor);
+    let (host_bytes, contiguous_n) = host_buffer(card_bytes, options.host_buffer_divisor);
+    let alloc = |size: usize, access| d.device.alloc_dma(size, access).map(Arc::new);
+    let data = alloc(host_bytes.max(4) as usize, DmaAccess::READ_WRITE);
+    // Without an IOMMU the buffer may be in several pieces: one descriptor per piece, split
+    // at the length limit (behind an IOMMU this is the contiguous count).
+    let n = match &data {
+        Ok(m) => (m
+            .device_runs(0, host_bytes as usize, MAX_DESCRIPTOR_LEN)
+            .len() as u64)
+            .max(contiguous_n),
+        Err(_) => contiguous_n,
+    };
     writeln!(
         out,
         "\nTesting using 0x{host_bytes:x} byte host buffers with {n} descriptors:"
     )?;
     writeln!(out, "  H2C channel {h}")?;
     writeln!(out, "  C2H channel {c}")?;
+    let data = match data {
+        Ok(m) => m,
+        Err(e) => return Ok(Outcome::AllocFailed(e)),
+    };
     let config = |direction, id| ChannelConfig {
         num_descriptors: n as u32,
         timeout: options.timeout.duration(),
         ..ChannelConfig::new(direction, id, d.interface(), d.bridge.bar)
     };
-    let alloc = |size: usize, access| d.device.alloc_dma(size, access).map(Arc::new);
     // One descriptors mapping for both rings and ONE data mapping both channels use.
     let descriptors = match alloc(
         2 * descriptors_mapping_bytes(n as usize, false),
         DmaAccess::READ_WRITE,
     ) {
-        Ok(m) => m,
-        Err(e) => return Ok(Outcome::AllocFailed(e)),
-    };
-    let data = match alloc(host_bytes.max(4) as usize, DmaAccess::READ_WRITE) {
         Ok(m) => m,
         Err(e) => return Ok(Outcome::AllocFailed(e)),
     };
