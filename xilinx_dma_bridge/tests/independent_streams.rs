@@ -278,8 +278,12 @@ fn parallel_streams_on_crc64_fails_its_data_check() {
         "{}",
         r.stdout
     );
+    // Both pairs get CRCs instead of copies; whichever C2H channel sees one first fails
+    // the run (the other may end with no completed transfers).
     assert!(
-        r.stdout.contains("  0000:15:00.0 C2H channel 0 failure : "),
+        (0..2).any(|c| r
+            .stdout
+            .contains(&format!("  0000:15:00.0 C2H channel {c} failure : "))),
         "{}",
         r.stdout
     );
