@@ -102,6 +102,29 @@ impl TimeoutArgs {
     }
 }
 
+/// [`TimeoutArgs`] with `test_dma_bridge`'s default: 60 s per transfer since the original
+/// raised it from 10 s (designs_after_seed.md §4.1).
+#[derive(clap::Args, Debug, Clone, Copy, PartialEq)]
+pub struct LongTimeoutArgs {
+    /// Per-transfer timeout in seconds, or `none`.
+    #[arg(
+        long = "timeout-seconds",
+        alias = "timeout_seconds",
+        value_name = "SECONDS",
+        default_value = "60",
+        value_parser = parse_timeout,
+        hide = true
+    )]
+    pub timeout: Timeout,
+}
+
+impl LongTimeoutArgs {
+    /// The timeout, `None` for none.
+    pub fn duration(&self) -> Option<Duration> {
+        self.timeout.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -172,8 +172,7 @@ where
             let cause = std::error::Error::source(&e)
                 .map(|c| format!(": {c}"))
                 .unwrap_or_default();
-            eprintln!("error: {e}{cause}");
-            ExitCode::FAILURE
+            command_line::cli::fail_with_line(&format!("error: {e}{cause}"))
         }
     }
 }

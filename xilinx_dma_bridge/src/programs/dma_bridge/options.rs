@@ -2,7 +2,7 @@
 
 use xdma_registers::descriptor::MAX_LENGTH_FIELD;
 
-use crate::options::{c_int_pair_parser, c_int_parser, decimal_parser, TimeoutArgs};
+use crate::options::{c_int_pair_parser, c_int_parser, decimal_parser, LongTimeoutArgs};
 use crate::programs::memory_overrides::MemoryOverrides;
 
 /// The tests, in the order they run.
@@ -127,7 +127,7 @@ pub struct DmaBridgeOptions {
     pub iterations: Option<u64>,
 
     #[command(flatten)]
-    pub timeout: TimeoutArgs,
+    pub timeout: LongTimeoutArgs,
 }
 
 impl DmaBridgeOptions {
