@@ -7,10 +7,11 @@ use std::fs;
 use std::io::Write;
 
 use crate::config_space::{capabilities, capability_name, command_text, ConfigRead};
+use crate::manager::ManagerLink;
 use crate::real::uapi;
 use crate::real::{Container, DmaBufSupport, Group, RealDevice, RegionCap, CONFIG_REGION};
 use crate::sim::{SimBoard, SimConfigSpace, SIM_IOVA_PGSIZES, SIM_IOVA_RANGES};
-use crate::{sysfs, PciLocation, VfioError};
+use crate::{sysfs, DmaCapability, PciLocation, VfioError};
 
 use super::ToolError;
 
@@ -188,13 +189,16 @@ fn show_device(
     group: &Group,
     name: &str,
 ) -> Result<(), ToolError> {
-    let device = match group.device_fd(name).and_then(RealDevice::from_fd) {
-        Ok(d) => d,
+    match group.device_fd(name).and_then(RealDevice::from_fd) {
+        Ok(device) => show_real_device(out, device, name),
         Err(e) => {
             writeln!(err, "{e}")?;
-            return Ok(());
+            Ok(())
         }
-    };
+    }
+}
+
+fn show_real_device(out: &mut dyn Write, device: RealDevice, name: &str) -> Result<(), ToolError> {
     let info = device.info;
     say!(
         out,
@@ -524,44 +528,16 @@ fn show_group(
         .ok_or_else(|| VfioError::Other("VFIO_SET_IOMMU failed for every IOMMU type".into()))?;
     say!(out, "  IOMMU type set to {iommu_type}");
     if iommu_type != uapi::VFIO_NOIOMMU_IOMMU {
-        let info = container.iommu_info()?;
-        say!(
-            out,
-            "  info supports: pagesizes={} caps={}",
-            u8::from(info.flags & 1 != 0),
-            u8::from(info.flags & 2 != 0)
-        );
-        let sizes: Vec<String> = (0..64)
-            .filter(|b| info.iova_pgsizes & (1u64 << b) != 0)
-            .map(|b| format!("0x{:x}", 1u64 << b))
-            .collect();
-        say!(out, "  IOVA supported page sizes: {}", sizes.join(" "));
-        if let Some(v) = info.iova_range_version {
-            say!(out, "  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE version={v}");
-            for (i, r) in info.iova_ranges.iter().enumerate() {
-                say!(out, "    [{i}] start=0x{:x} end=0x{:x}", r.start, r.end);
-            }
-        }
-        if let Some((flags, pgsizes, max)) = info.migration {
-            say!(out, "  VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION version=1 flags=0x{flags:x} max_dirty_bitmap_size=0x{max:x}");
-            say!(
-                out,
-                "    supported page sizes for dirty page logging: 0x{pgsizes:x}"
-            );
-        }
-        if let Some(avail) = info.dma_avail {
-            say!(
-                out,
-                "  VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL version=1 avail={avail}"
-            );
-        }
-        for (id, version) in &info.unknown_caps {
-            say!(
-                out,
-                "  Unknown IOMMU type1 capability id={id} version={version}"
-            );
-        }
+        show_iommu_info(out, &container)?;
     }
+    for name in group_devices(number, only) {
+        show_device(out, err, &group, &name)?;
+    }
+    Ok(())
+}
+
+/// The devices of IOMMU group `number` (sorted), only those of `only` when it is not empty.
+fn group_devices(number: u32, only: &[String]) -> Vec<String> {
     let mut devices: Vec<String> =
         fs::read_dir(format!("/sys/kernel/iommu_groups/{number}/devices"))
             .map(|d| {
@@ -571,12 +547,98 @@ fn show_group(
             })
             .unwrap_or_default();
     devices.sort();
-    for name in devices
-        .iter()
-        .filter(|n| only.is_empty() || only.contains(n))
-    {
-        show_device(out, err, &group, name)?;
+    devices.retain(|n| only.is_empty() || only.contains(n));
+    devices
+}
+
+/// A group a `vfio_multi_process_manager` holds: this process cannot open it, so the
+/// container and each device are shown from the fds the manager passes (the group's own
+/// status is the manager's; vfio_access.md §7.3).
+fn show_managed_group(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    link: &ManagerLink,
+    number: u32,
+    entry: &str,
+    only: &[String],
+) -> Result<(), ToolError> {
+    say!(out);
+    say!(out, "IOMMU group {entry}:");
+    say!(
+        out,
+        "  Held by the VFIO multi-process manager PID {}: container and devices through it",
+        link.manager_pid().unwrap_or(0)
+    );
+    let mut container_shown = false;
+    for name in group_devices(number, only) {
+        let Ok(location) = name.parse::<PciLocation>() else {
+            continue;
+        };
+        let opened = match link.open_device(location, DmaCapability::None, !container_shown)? {
+            Ok(o) => o,
+            Err(status) => {
+                say!(out, "  {name}: not opened by the manager ({status:?})");
+                continue;
+            }
+        };
+        if let Some(fd) = opened.container_fd {
+            let container = Container::from_fd(fd, opened.reply.iommu_type);
+            say!(out, "  IOMMU type set to {}", opened.reply.iommu_type);
+            if opened.reply.iommu_type != uapi::VFIO_NOIOMMU_IOMMU {
+                show_iommu_info(out, &container)?;
+            }
+            container_shown = true;
+        }
+        let shown = match RealDevice::from_fd(opened.device_fd) {
+            Ok(device) => show_real_device(out, device, &name),
+            Err(e) => writeln!(err, "{e}").map_err(ToolError::from),
+        };
+        link.close_device(location)?;
+        shown?;
     }
+    Ok(())
+}
+
+/// The type1 IOMMU information of `container` (page sizes, IOVA ranges, capabilities).
+fn show_iommu_info(out: &mut dyn Write, container: &Container) -> Result<(), ToolError> {
+    let info = container.iommu_info()?;
+    say!(
+        out,
+        "  info supports: pagesizes={} caps={}",
+        u8::from(info.flags & 1 != 0),
+        u8::from(info.flags & 2 != 0)
+    );
+    let sizes: Vec<String> = (0..64)
+        .filter(|b| info.iova_pgsizes & (1u64 << b) != 0)
+        .map(|b| format!("0x{:x}", 1u64 << b))
+        .collect();
+    say!(out, "  IOVA supported page sizes: {}", sizes.join(" "));
+    if let Some(v) = info.iova_range_version {
+        say!(out, "  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE version={v}");
+        for (i, r) in info.iova_ranges.iter().enumerate() {
+            say!(out, "    [{i}] start=0x{:x} end=0x{:x}", r.start, r.end);
+        }
+    }
+    if let Some((flags, pgsizes, max)) = info.migration {
+        say!(out, "  VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION version=1 flags=0x{flags:x} max_dirty_bitmap_size=0x{max:x}");
+        say!(
+            out,
+            "    supported page sizes for dirty page logging: 0x{pgsizes:x}"
+        );
+    }
+    if let Some(avail) = info.dma_avail {
+        say!(
+            out,
+            "  VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL version=1 avail={avail}"
+        );
+    }
+    for (id, version) in &info.unknown_caps {
+        say!(
+            out,
+            "  Unknown IOMMU type1 capability id={id} version={version}"
+        );
+    }
+
     Ok(())
 }
 
@@ -625,11 +687,15 @@ pub fn run(
         );
         say!(out, "{}", iommu_presence());
     }
+    let manager = crate::manager::running_manager()?;
     for (number, entry) in entries {
         if wanted_groups.as_ref().is_some_and(|w| !w.contains(&number)) {
             continue;
         }
-        show_group(out, err, number, &entry, &only, request.program)?;
+        match &manager {
+            Some(link) => show_managed_group(out, err, link, number, &entry, &only)?,
+            None => show_group(out, err, number, &entry, &only, request.program)?,
+        }
     }
     Ok(())
 }
