@@ -12,6 +12,7 @@
 //! - [`legacy_memory`]: the design walk of `test_ddr` and `time_dma_blkram`.
 //! - [`memory_addressing`]: `test_dma_bridge_memory_addressing`, card address aliasing.
 //! - [`memory_overrides`]: the card memory base/size overrides of the memory tests.
+//! - [`run_stop`]: when a continuous stream run ends (`--duration`, Ctrl-C).
 //! - [`opening`]: opening and identifying the devices; [`verdict`]: PASS, FAIL, nothing
 //!   tested, and their exit status; [`channel_locks`]: one user per DMA channel;
 //!   [`json_summary`]: `--json-summary <file>`.
@@ -28,6 +29,7 @@ pub mod memory_addressing;
 pub mod memory_overrides;
 pub mod opening;
 pub mod parallel_streams;
+pub mod run_stop;
 pub mod verdict;
 
 use self::opening::OpenDevicesError;

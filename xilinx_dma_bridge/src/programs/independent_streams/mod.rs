@@ -11,7 +11,6 @@ pub mod stream;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use command_line::DeviceArgs;
@@ -20,6 +19,7 @@ use self::options::IndependentStreamsOptions;
 use self::stream::{RingShape, Stream, StreamStats};
 use super::channel_locks::ChannelLocks;
 use super::opening::{open_designs, search_scope};
+use super::run_stop::{stop_limit, RunStop};
 use super::verdict::Verdict;
 use super::ToolError;
 use crate::designs::dma_designs;
@@ -201,18 +201,10 @@ pub fn run(
 
     let mut final_stats: Vec<StreamStats> = streams.iter().map(|s| s.stats(&s.overall)).collect();
     if init_ok {
-        let interrupt = vfio_access::signals::interrupt_flag();
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = RunStop::new(options.duration);
         let (tx, rx) = mpsc::channel::<Report>();
-        let deadline = options.duration.and_then(|d| Instant::now().checked_add(d));
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            // `--duration 0`: one round of every ring.
-            stop.store(true, Ordering::SeqCst);
-        }
-        let worker_stop = Arc::clone(&stop);
-        let stop_limit = shape
-            .timeout
-            .map(|t| t.saturating_add(Duration::from_secs(1)));
+        let worker_stop = stop.worker_flag();
+        let stop_limit = stop_limit(shape.timeout);
         let n = shape.num_descriptors;
         let worker = std::thread::spawn(move || {
             run_worker(&mut streams, &worker_stop, n, stop_limit, &tx);
@@ -220,9 +212,7 @@ pub fn run(
         });
         writeln!(out, "Press Ctrl-C to stop test")?;
         loop {
-            if interrupt.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d) {
-                stop.store(true, Ordering::SeqCst);
-            }
+            stop.check();
             match rx.recv_timeout(Duration::from_millis(50)) {
                 Ok(Report::Interval(stats)) => {
                     for s in &stats {

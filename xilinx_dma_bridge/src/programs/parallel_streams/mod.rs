@@ -12,10 +12,8 @@ pub mod statistics;
 pub mod worker;
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use command_line::DeviceArgs;
 
@@ -26,6 +24,7 @@ use self::worker::run_worker;
 use super::channel_locks::ChannelLocks;
 use super::json_summary::{StreamStatisticsEntry, SummaryRecorder, SummaryVerdict, TestEntry};
 use super::opening::{open_designs, search_scope};
+use super::run_stop::{stop_limit, RunStop};
 use super::verdict::Verdict;
 use super::ToolError;
 use crate::designs::dma_designs;
@@ -180,19 +179,10 @@ pub fn run_recorded(
         return Ok(Verdict::nothing_tested("looped-back stream pair", why));
     }
 
-    let interrupt = vfio_access::signals::interrupt_flag();
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = RunStop::new(options.duration);
     let (tx, rx) = mpsc::channel::<Report>();
-    // `parse_seconds` guarantees the deadline can be computed.
-    let deadline = options.duration.and_then(|d| Instant::now().checked_add(d));
-    if deadline.is_some_and(|d| Instant::now() >= d) {
-        // `--duration 0`: exactly one lap of each ring.
-        stop.store(true, Ordering::SeqCst);
-    }
-    let worker_stop = Arc::clone(&stop);
-    let stop_limit = shape
-        .timeout
-        .map(|t| t.saturating_add(Duration::from_secs(1)));
+    let worker_stop = stop.worker_flag();
+    let stop_limit = stop_limit(shape.timeout);
     let worker = std::thread::spawn(move || {
         run_worker(
             &mut pairs,
@@ -207,9 +197,7 @@ pub fn run_recorded(
     writeln!(out, "Press Ctrl-C to stop test")?;
     let mut overall_stats: Vec<PairStats> = Vec::new();
     loop {
-        if interrupt.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d) {
-            stop.store(true, Ordering::SeqCst);
-        }
+        stop.check();
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(Report::Interval(stats)) => {
                 for s in &stats {
